@@ -1,0 +1,240 @@
+// The codec driver: runs a kernel over the bulk and the scalar reference over
+// everything a kernel leaves (tails, padding, errors, skipped characters).
+//
+// Decoding has one precise, character-at-a-time path (decode_from) that defines
+// the semantics: which input is valid, which error and offset an invalid input
+// reports, how many bytes were written. The fast paths only ever decode runs the
+// precise path would decode identically, and hand over to it (with the exact
+// quantum state) the moment anything is unusual.
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "alphabet.h"
+#include "kernel.h"
+
+namespace calib64 {
+
+std::string_view describe(status s) noexcept {
+    switch (s) {
+        case status::ok: return "ok";
+        case status::invalid_character: return "invalid character";
+        case status::bad_padding: return "bad padding";
+        case status::nonzero_trailing_bits: return "non-zero trailing bits (not canonical base64)";
+        case status::truncated_input: return "truncated input";
+        case status::output_too_small: return "output buffer too small";
+        case status::kernel_unavailable: return "kernel unavailable";
+    }
+    return "unknown status";
+}
+
+namespace {
+
+using detail::kernel_ops;
+
+// ------------------------------------------------------------------ encode
+
+void encode_tail(const std::uint8_t* src, std::size_t rem, char* dst, const char* chars, bool pad) noexcept {
+    if (rem == 0) return;
+    const std::uint32_t v = std::uint32_t{src[0]} << 16 | (rem == 2 ? std::uint32_t{src[1]} << 8 : 0);
+    dst[0] = chars[v >> 18];
+    dst[1] = chars[(v >> 12) & 63];
+    if (rem == 2) dst[2] = chars[(v >> 6) & 63];
+    if (pad) {
+        if (rem == 1) dst[2] = '=';
+        dst[3] = '=';
+    }
+}
+
+// ------------------------------------------------------------------ decode
+
+// A quantum in progress: up to four slots, data then padding.
+struct quantum_state {
+    std::uint8_t count = 0;  // slots filled (data + '=')
+    std::uint8_t pads = 0;   // '=' among them
+    bool closed = false;     // a padded quantum ended: nothing but skipped bytes may follow
+    std::array<std::uint8_t, 4> value{};
+    std::array<std::size_t, 4> offset{};
+};
+
+bool skipped(ignore skip, const std::uint8_t* values, unsigned char c) noexcept {
+    switch (skip) {
+        case ignore::none: return false;
+        case ignore::whitespace: return detail::is_ascii_whitespace(c);
+        case ignore::non_alphabet: return values[c] == detail::invalid_value && c != '=';
+    }
+    return false;
+}
+
+// Writes the bytes of a finished quantum (`data` data slots), checking the
+// canonical-bits rule and the caller's capacity.
+decode_result emit_quantum(const quantum_state& q, unsigned data, std::uint8_t* out, std::size_t cap,
+                           std::size_t written) noexcept {
+    const std::uint32_t v = std::uint32_t{q.value[0]} << 18 | std::uint32_t{q.value[1]} << 12 |
+                            std::uint32_t{q.value[2]} << 6 | q.value[3];
+    const unsigned bytes = data - 1;
+    const std::uint32_t unused_mask = data == 2 ? 0xFFFFu : data == 3 ? 0xFFu : 0u;
+    if ((v & unused_mask) != 0) return {status::nonzero_trailing_bits, q.offset[data - 1], written};
+    if (cap - written < bytes) return {status::output_too_small, q.offset[0], written};
+    for (unsigned i = 0; i < bytes; ++i) out[written + i] = static_cast<std::uint8_t>(v >> (16 - 8 * i));
+    return {status::ok, 0, written + bytes};
+}
+
+// The precise path: decodes in[pos, n) character by character from state q.
+decode_result decode_from(const char* src, std::size_t n, std::size_t pos, std::uint8_t* out, std::size_t cap,
+                          std::size_t written, quantum_state q, const decode_options& o) noexcept {
+    const std::uint8_t* values = detail::values_of(o.alpha);
+    const auto* in = reinterpret_cast<const unsigned char*>(src);
+    for (; pos < n; ++pos) {
+        const unsigned char c = in[pos];
+        const std::uint8_t v = values[c];
+        if (v != detail::invalid_value) {
+            if (q.closed || q.pads > 0) return {status::bad_padding, pos, written};  // data after '='
+            q.value[q.count] = v;
+            q.offset[q.count++] = pos;
+        } else if (c == '=') {
+            // '=' may only fill slots 2 and 3 of a quantum, once, and never when forbidden.
+            if (o.pad == padding::forbidden || q.closed || q.count < 2) return {status::bad_padding, pos, written};
+            q.value[q.count] = 0;
+            q.offset[q.count++] = pos;
+            ++q.pads;
+        } else if (skipped(o.skip, values, c)) {
+            continue;
+        } else {
+            return {status::invalid_character, pos, written};
+        }
+        if (q.count == 4) {
+            const decode_result r = emit_quantum(q, 4u - q.pads, out, cap, written);
+            if (!r.ok()) return r;
+            written = r.written;
+            q = quantum_state{.closed = q.pads > 0};
+        }
+    }
+    if (q.count == 0) return {status::ok, 0, written};
+    // The input ends inside a quantum.
+    if (q.pads > 0 || q.count == 1 || o.pad == padding::required) return {status::truncated_input, n, written};
+    const decode_result r = emit_quantum(q, q.count, out, cap, written);
+    return r.ok() ? decode_result{status::ok, 0, r.written} : r;
+}
+
+// Whole quanta of pure alphabet from the front of src: kernel first, then scalar
+// for whatever the kernel left. Returns characters consumed (multiple of 4).
+std::size_t decode_bulk(const kernel_ops& k, const char* src, std::size_t len, std::uint8_t* dst,
+                        alphabet alpha) noexcept {
+    const std::size_t done = k.decode_bulk(src, len, dst, alpha);
+    if (k.id == kernel_id::scalar) return done;
+    return done + detail::scalar_kernel.decode_bulk(src + done, len - done, dst + done / 4 * 3, alpha);
+}
+
+// Exact decoded size of a strict input, assuming it is valid.
+std::size_t strict_decoded_size(std::string_view in) noexcept {
+    std::size_t chars = in.size();
+    for (int i = 0; i < 2 && chars > 0 && in[chars - 1] == '='; ++i) --chars;
+    return chars / 4 * 3 + (chars % 4 > 1 ? chars % 4 - 1 : 0);
+}
+
+decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
+                            const decode_options& o) noexcept {
+    if (out.size() < strict_decoded_size(in)) return {status::output_too_small, 0, 0};
+    const std::size_t done = decode_bulk(k, in.data(), in.size(), out.data(), o.alpha);
+    if (done == in.size()) return {status::ok, 0, done / 4 * 3};
+    return decode_from(in.data(), in.size(), done, out.data(), out.size(), done / 4 * 3, {}, o);
+}
+
+// Skipping modes: strip a chunk into a small buffer (stays in L1), decode the
+// buffer's whole quanta with the kernel, carry the 0-3 leftover characters.
+decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
+                              const decode_options& o) noexcept {
+    constexpr std::size_t chunk_chars = 4096;
+    alignas(64) char staging[chunk_chars + 4];
+    const std::uint8_t* values = detail::values_of(o.alpha);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(in.data());
+    const std::size_t n = in.size();
+    const std::size_t cap = out.size();
+
+    quantum_state carry;  // the state at the start of the current chunk
+    std::size_t written = 0;
+    for (std::size_t pos = 0; pos < n;) {
+        const std::size_t end = std::min(n, pos + chunk_chars);
+        for (unsigned i = 0; i < carry.count; ++i) staging[i] = detail::chars_of(o.alpha)[carry.value[i]];
+        std::size_t m = carry.count;
+        if (o.skip == ignore::whitespace) {
+            m += k.strip_whitespace(in.data() + pos, end - pos, staging + m);
+        } else {
+            for (std::size_t i = pos; i < end; ++i) {
+                staging[m] = static_cast<char>(bytes[i]);
+                m += !skipped(o.skip, values, bytes[i]);
+            }
+        }
+        const std::size_t whole = m / 4 * 4;
+        // Anything unusual in this chunk (bad character, padding, a full buffer):
+        // the precise path takes over from the chunk's start state.
+        if (cap - written < whole / 4 * 3 || decode_bulk(k, staging, whole, out.data() + written, o.alpha) != whole)
+            return decode_from(in.data(), n, pos, out.data(), cap, written, carry, o);
+
+        // Carry the leftover characters, with their input offsets, into the next chunk.
+        quantum_state next;
+        next.count = static_cast<std::uint8_t>(m - whole);
+        std::size_t at = end;
+        for (int slot = next.count - 1; slot >= 0; --slot) {
+            const std::size_t staged = whole + static_cast<std::size_t>(slot);
+            if (staged < carry.count) {  // came from the previous carry
+                next.offset[slot] = carry.offset[staged];
+            } else {
+                do --at;
+                while (skipped(o.skip, values, bytes[at]));
+                next.offset[slot] = at;
+            }
+            next.value[slot] = values[static_cast<unsigned char>(staging[staged])];
+            if (next.value[slot] == detail::invalid_value)
+                return decode_from(in.data(), n, pos, out.data(), cap, written, carry, o);
+        }
+        written += whole / 4 * 3;
+        carry = next;
+        pos = end;
+    }
+    return decode_from(in.data(), n, n, out.data(), cap, written, carry, o);
+}
+
+}  // namespace
+
+encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
+    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+    if (k == nullptr) return {status::kernel_unavailable, 0};
+    const std::size_t need = encoded_length(in.size(), o.pad);
+    if (out.size() < need) return {status::output_too_small, 0};
+    std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
+    if (k->id != kernel_id::scalar)
+        done += detail::scalar_kernel.encode_bulk(in.data() + done, in.size() - done, out.data() + done / 3 * 4, o.alpha);
+    encode_tail(in.data() + done, in.size() - done, out.data() + done / 3 * 4, detail::chars_of(o.alpha), o.pad);
+    return {status::ok, need};
+}
+
+decode_result decode(std::string_view in, std::span<std::uint8_t> out, const decode_options& o) noexcept {
+    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+    if (k == nullptr) return {status::kernel_unavailable, 0, 0};
+    return o.skip == ignore::none ? decode_strict(*k, in, out, o) : decode_skipping(*k, in, out, o);
+}
+
+std::string encode(std::string_view bytes, const encode_options& o) {
+    std::string out(encoded_length(bytes.size(), o.pad), '\0');
+    const auto r = encode({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}, out, o);
+    out.resize(r.written);
+    return out;
+}
+
+decode_result decode(std::string_view in, std::vector<std::uint8_t>& out, const decode_options& o) {
+    out.resize(max_decoded_length(in.size()));
+    const decode_result r = decode(in, std::span<std::uint8_t>(out), o);
+    out.resize(r.written);
+    return r;
+}
+
+decode_result decode(std::string_view in, std::string& out, const decode_options& o) {
+    out.resize(max_decoded_length(in.size()));
+    const decode_result r = decode(in, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, o);
+    out.resize(r.written);
+    return r;
+}
+
+}  // namespace calib64

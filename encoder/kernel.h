@@ -1,0 +1,61 @@
+// Internal: the contract every SIMD kernel implements, and the dispatch table.
+//
+// A kernel only does the bulk: whole 3-byte groups (encode) and whole 4-character
+// quanta of pure alphabet (decode). Tails, padding, error offsets and skipped
+// whitespace are handled once, in codec.cpp, with the scalar reference. That keeps
+// each kernel small and makes "byte-identical to scalar" a property of one driver.
+#pragma once
+
+#include <calib64/calib64.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace calib64::detail {
+
+struct alphabet_tables;
+
+struct kernel_ops {
+    kernel_id id;
+    const char* name;
+    // Whether this CPU can run the kernel (checked once, at dispatch).
+    bool (*cpu_supports)() noexcept;
+
+    // Encodes whole 3-byte groups from the front of src[0, len). Returns the bytes
+    // consumed (a multiple of 3, at most len) and writes exactly consumed / 3 * 4
+    // characters to dst. May stop early (leaving a tail for the scalar driver);
+    // never reads past src + len and never writes past dst + consumed / 3 * 4.
+    std::size_t (*encode_bulk)(const std::uint8_t* src, std::size_t len, char* dst,
+                               alphabet alpha) noexcept;
+
+    // Decodes whole quanta of four alphabet characters (no '=') from the front of
+    // src[0, len). Returns the characters consumed (a multiple of 4) and writes
+    // consumed / 4 * 3 bytes. Stops at or before the first quantum that holds a
+    // character outside the alphabet; the driver finds and reports it. Never reads
+    // past src + len. May use dst[consumed / 4 * 3, len / 4 * 3 - 2) as scratch (the
+    // driver guarantees that room), never anything beyond.
+    std::size_t (*decode_bulk)(const char* src, std::size_t len, std::uint8_t* dst,
+                               alphabet alpha) noexcept;
+
+    // Copies every byte of src[0, len) that is not ASCII whitespace (SP, HT, LF,
+    // VT, FF, CR) to dst, in order; returns the count. dst has room for len bytes.
+    std::size_t (*strip_whitespace)(const char* src, std::size_t len, char* dst) noexcept;
+};
+
+// One row per kernel, in each kernel's own file.
+extern const kernel_ops scalar_kernel;
+#if CALIB64_HAVE_AVX2
+extern const kernel_ops avx2_kernel;
+#endif
+#if CALIB64_HAVE_AVX512
+extern const kernel_ops avx512_kernel;
+#endif
+#if CALIB64_HAVE_NEON
+extern const kernel_ops neon_kernel;
+#endif
+
+// The ops for k (automatic: the best this CPU runs); nullptr when k is not
+// compiled in or the CPU cannot run it.
+const kernel_ops* resolve_kernel(kernel_id k) noexcept;
+
+}  // namespace calib64::detail

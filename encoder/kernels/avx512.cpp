@@ -1,0 +1,185 @@
+// AVX-512 VBMI kernel (Ice Lake, Zen 4 and later): 48 bytes <-> 64 characters
+// per instruction sequence, using byte permutes as 64- and 128-entry lookups.
+//
+// Encode: VPERMB places each 3-byte group as the 32-bit word [b1 b0 b2 b1]; in
+//   that word the four 6-bit fields start at bits 10, 4, 22 and 16, so one
+//   VPMULTISHIFTQB pulls all four into separate bytes, and a second VPERMB with
+//   the 64-character alphabet as its table turns the fields into ASCII (VPERMB
+//   reads only the low 6 bits of each index, so the stray top bits are harmless).
+// Decode: VPERMI2B looks every character up in a 128-entry table (invalid ->
+//   0xFF); one OR and a sign-bit test finds non-alphabet bytes and bytes >= 0x80.
+//   VPMADDUBSW and VPMADDWD merge four 6-bit values into a 24-bit word, and VPERMB
+//   gathers the three bytes of every word into 48 contiguous output bytes.
+// Strip whitespace: VPCOMPRESSB (VBMI2) packs the kept bytes of 64 at a time.
+//
+// Partial blocks use masked loads and stores, so the kernel needs no scalar tail
+// beyond the final 1-2 bytes, and never touches memory outside its buffers.
+// GCC 12's VBMI intrinsics trip a false -Wmaybe-uninitialized inside the header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <array>
+#include <bit>
+
+#include "../alphabet.h"
+#include "../kernel.h"
+
+namespace calib64::detail {
+namespace {
+
+bool cpu_supports() noexcept {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vbmi2");
+}
+
+constexpr __mmask64 low_bytes(unsigned n) noexcept { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+
+// ---------------------------------------------------------------- encode
+
+constexpr std::array<char, 64> encode_gather_index() {
+    std::array<char, 64> idx{};
+    for (int i = 0; i < 16; ++i) {
+        idx[4 * i + 0] = static_cast<char>(3 * i + 1);
+        idx[4 * i + 1] = static_cast<char>(3 * i + 0);
+        idx[4 * i + 2] = static_cast<char>(3 * i + 2);
+        idx[4 * i + 3] = static_cast<char>(3 * i + 1);
+    }
+    return idx;
+}
+alignas(64) constexpr auto encode_gather = encode_gather_index();
+
+// Bit offsets of the four 6-bit fields in [b1 b0 b2 b1], for both words of a qword.
+constexpr long long field_shifts = 0x3036242a1016040aLL;
+
+struct encoder {
+    __m512i gather, shifts, table;
+    explicit encoder(alphabet alpha) noexcept
+        : gather(_mm512_load_si512(encode_gather.data())),
+          shifts(_mm512_set1_epi64(field_shifts)),
+          table(_mm512_loadu_si512(chars_of(alpha))) {}
+    __m512i operator()(__m512i bytes) const noexcept {
+        const __m512i words = _mm512_permutexvar_epi8(gather, bytes);
+        const __m512i fields = _mm512_multishift_epi64_epi8(shifts, words);
+        return _mm512_permutexvar_epi8(fields, table);
+    }
+};
+
+std::size_t encode_bulk(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha) noexcept {
+    const encoder enc(alpha);
+    std::size_t i = 0;
+    char* out = dst;
+    // Full 64-byte loads while they stay inside src; each step consumes 48.
+    for (; i + 64 + 48 <= len; i += 96, out += 128) {
+        const __m512i a = _mm512_loadu_si512(src + i);
+        const __m512i b = _mm512_loadu_si512(src + i + 48);
+        _mm512_storeu_si512(out, enc(a));
+        _mm512_storeu_si512(out + 64, enc(b));
+    }
+    for (; i + 64 <= len; i += 48, out += 64) _mm512_storeu_si512(out, enc(_mm512_loadu_si512(src + i)));
+    // Last whole groups (up to 21): masked load and store.
+    while (len - i >= 3) {
+        const unsigned groups = static_cast<unsigned>(std::min<std::size_t>((len - i) / 3, 16));
+        const __m512i bytes = _mm512_maskz_loadu_epi8(low_bytes(groups * 3), src + i);
+        _mm512_mask_storeu_epi8(out, low_bytes(groups * 4), enc(bytes));
+        i += groups * 3;
+        out += groups * 4;
+    }
+    return i;
+}
+
+// ---------------------------------------------------------------- decode
+
+constexpr std::array<char, 64> decode_gather_index() {
+    std::array<char, 64> idx{};
+    for (int i = 0; i < 16; ++i)
+        for (int k = 0; k < 3; ++k) idx[3 * i + k] = static_cast<char>(4 * i + 2 - k);
+    return idx;
+}
+alignas(64) constexpr auto decode_gather = decode_gather_index();
+
+struct decoder {
+    __m512i lut_lo, lut_hi, gather;
+    explicit decoder(alphabet alpha) noexcept
+        : lut_lo(_mm512_loadu_si512(values_of(alpha))),
+          lut_hi(_mm512_loadu_si512(values_of(alpha) + 64)),
+          gather(_mm512_load_si512(decode_gather.data())) {}
+    // 6-bit values of 64 characters (lanes of invalid characters hold 0xFF).
+    __m512i values(__m512i chars) const noexcept { return _mm512_permutex2var_epi8(lut_lo, chars, lut_hi); }
+    // Lanes holding a non-alphabet character: an invalid value, or a byte >= 0x80
+    // (which the 7-bit table index cannot see).
+    static __mmask64 invalid(__m512i chars, __m512i v) noexcept {
+        return _mm512_movepi8_mask(_mm512_or_si512(v, chars));
+    }
+    __m512i pack(__m512i v) const noexcept {
+        const __m512i pairs = _mm512_maddubs_epi16(v, _mm512_set1_epi32(0x01400140));
+        const __m512i words = _mm512_madd_epi16(pairs, _mm512_set1_epi32(0x00011000));
+        return _mm512_permutexvar_epi8(gather, words);
+    }
+};
+
+std::size_t decode_bulk(const char* src, std::size_t len, std::uint8_t* dst, alphabet alpha) noexcept {
+    const decoder dec(alpha);
+    std::size_t i = 0;
+    std::uint8_t* out = dst;
+    // Full 64-byte stores write 16 bytes past this block's 48; they stay inside the
+    // output of the next block, which exists while two more blocks remain.
+    for (; i + 128 <= len; i += 64, out += 48) {
+        const __m512i chars = _mm512_loadu_si512(src + i);
+        const __m512i v = dec.values(chars);
+        if (decoder::invalid(chars, v) != 0) break;
+        _mm512_storeu_si512(out, dec.pack(v));
+    }
+    // Up to 127 characters left (or a block with a non-alphabet byte): masked
+    // blocks, decoding every whole quantum before the first bad character.
+    while (len - i >= 4) {
+        const unsigned quanta = static_cast<unsigned>(std::min<std::size_t>((len - i) / 4, 16));
+        const __m512i chars = _mm512_maskz_loadu_epi8(low_bytes(quanta * 4), src + i);
+        const __m512i v = dec.values(chars);
+        const __mmask64 bad = decoder::invalid(chars, v) & low_bytes(quanta * 4);
+        const unsigned good = bad ? static_cast<unsigned>(std::countr_zero(bad)) / 4 : quanta;
+        _mm512_mask_storeu_epi8(out, low_bytes(good * 3), dec.pack(v));
+        i += good * 4;
+        out += good * 3;
+        if (good < quanta) break;
+    }
+    return i;
+}
+
+// ---------------------------------------------------------------- whitespace
+
+__mmask64 whitespace_mask(__m512i x) noexcept {
+    // SP, or HT..CR (0x09..0x0D): x - 9 < 5 unsigned.
+    return _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(' ')) |
+           _mm512_cmplt_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8(9)), _mm512_set1_epi8(5));
+}
+
+std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexcept {
+    std::size_t i = 0, n = 0;
+    for (; i + 64 <= len; i += 64) {
+        const __m512i x = _mm512_loadu_si512(src + i);
+        const __mmask64 keep = ~whitespace_mask(x);
+        // n <= i, so a full 64-byte store ends inside dst[0, len).
+        _mm512_storeu_si512(dst + n, _mm512_maskz_compress_epi8(keep, x));
+        n += static_cast<std::size_t>(std::popcount(keep));
+    }
+    if (i < len) {
+        const __mmask64 valid = low_bytes(static_cast<unsigned>(len - i));
+        const __m512i x = _mm512_maskz_loadu_epi8(valid, src + i);
+        const __mmask64 keep = ~whitespace_mask(x) & valid;
+        const unsigned kept = static_cast<unsigned>(std::popcount(keep));
+        _mm512_mask_storeu_epi8(dst + n, low_bytes(kept), _mm512_maskz_compress_epi8(keep, x));
+        n += kept;
+    }
+    return n;
+}
+
+}  // namespace
+
+extern const kernel_ops avx512_kernel{kernel_id::avx512, "avx512", cpu_supports, encode_bulk, decode_bulk,
+                                      strip_whitespace};
+
+}  // namespace calib64::detail

@@ -1,0 +1,175 @@
+// calib64 — base64 (RFC 4648) that measures the host it runs on.
+//
+// The whole codec API is on this page. Everything takes caller buffers and
+// returns a [[nodiscard]] result; nothing here throws except the std::string /
+// std::vector conveniences (std::bad_alloc only).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace calib64 {
+
+// ---------------------------------------------------------------- options
+
+enum class alphabet : std::uint8_t {
+    standard,  // A-Z a-z 0-9 + /
+    url,       // A-Z a-z 0-9 - _   (RFC 4648 §5)
+};
+
+// Which padding a decoder accepts.
+enum class padding : std::uint8_t {
+    required,   // the input must be a whole number of 4-character quanta
+    forbidden,  // '=' is an invalid character; a final 2- or 3-character quantum is fine
+    optional,   // either of the above
+};
+
+// What a decoder skips between characters.
+enum class ignore : std::uint8_t {
+    none,          // strict RFC 4648: alphabet and padding only
+    whitespace,    // skip SP HT LF VT FF CR (MIME / PEM line-wrapped text, like `base64 -d`)
+    non_alphabet,  // skip every byte that is neither alphabet nor '=' (`base64 -d -i`)
+};
+
+// A SIMD kernel. `automatic` means the fastest this CPU runs.
+enum class kernel_id : std::uint8_t { automatic, scalar, avx2, avx512, neon };
+
+struct encode_options {
+    alphabet alpha = alphabet::standard;
+    bool pad = true;
+    kernel_id kernel = kernel_id::automatic;
+};
+
+struct decode_options {
+    alphabet alpha = alphabet::standard;
+    padding pad = padding::required;
+    ignore skip = ignore::none;
+    kernel_id kernel = kernel_id::automatic;
+};
+
+// ---------------------------------------------------------------- results
+
+enum class status : std::uint8_t {
+    ok,
+    invalid_character,   // a byte outside the alphabet (offset: that byte)
+    bad_padding,         // '=' where it may not stand, or missing where required
+    nonzero_trailing_bits,  // last quantum's unused bits are not zero (not canonical)
+    truncated_input,     // input ends inside a quantum (offset: input size)
+    output_too_small,    // the caller's buffer cannot hold the result
+    kernel_unavailable,  // the forced kernel is not built or this CPU lacks it
+};
+
+// Plain-words reason for a status, e.g. "invalid character".
+[[nodiscard]] std::string_view describe(status s) noexcept;
+
+struct [[nodiscard]] encode_result {
+    status code = status::ok;
+    std::size_t written = 0;  // characters written
+    [[nodiscard]] bool ok() const noexcept { return code == status::ok; }
+};
+
+struct [[nodiscard]] decode_result {
+    status code = status::ok;
+    std::size_t offset = 0;   // on error: input offset of the first offending byte
+    std::size_t written = 0;  // bytes written (on error: the bytes before the bad quantum)
+    [[nodiscard]] bool ok() const noexcept { return code == status::ok; }
+};
+
+// ---------------------------------------------------------------- sizes
+
+// Exact number of characters encode() writes.
+[[nodiscard]] constexpr std::size_t encoded_length(std::size_t bytes, bool pad = true) noexcept {
+    return pad ? (bytes + 2) / 3 * 4 : bytes / 3 * 4 + (bytes % 3 == 0 ? 0 : bytes % 3 + 1);
+}
+
+// Upper bound on the bytes decode() writes for `chars` input characters.
+[[nodiscard]] constexpr std::size_t max_decoded_length(std::size_t chars) noexcept {
+    return chars / 4 * 3 + (chars % 4 == 0 ? 0 : chars % 4 - 1 + (chars % 4 == 1));
+}
+
+// ---------------------------------------------------------------- codec
+
+[[nodiscard]] encode_result encode(std::span<const std::uint8_t> in, std::span<char> out,
+                                   const encode_options& opts = {}) noexcept;
+
+[[nodiscard]] decode_result decode(std::string_view in, std::span<std::uint8_t> out,
+                                   const decode_options& opts = {}) noexcept;
+
+// Conveniences that size the output themselves.
+[[nodiscard]] std::string encode(std::string_view bytes, const encode_options& opts = {});
+[[nodiscard]] decode_result decode(std::string_view in, std::vector<std::uint8_t>& out,
+                                   const decode_options& opts = {});
+[[nodiscard]] decode_result decode(std::string_view in, std::string& out,
+                                   const decode_options& opts = {});
+
+// ---------------------------------------------------------------- kernels
+
+// Kernels compiled into this build, best first.
+[[nodiscard]] std::span<const kernel_id> compiled_kernels() noexcept;
+// Kernels this CPU can run, best first (a prefix-free subset of compiled_kernels()).
+[[nodiscard]] std::span<const kernel_id> available_kernels() noexcept;
+// What `automatic` resolves to on this CPU.
+[[nodiscard]] kernel_id best_kernel() noexcept;
+[[nodiscard]] bool kernel_available(kernel_id k) noexcept;
+[[nodiscard]] std::string_view kernel_name(kernel_id k) noexcept;  // "scalar", "avx2", ...
+
+struct [[nodiscard]] kernel_lookup {
+    kernel_id id = kernel_id::automatic;
+    status code = status::ok;  // kernel_unavailable when unknown, not built, or not runnable
+    std::string_view reason;   // empty when ok
+    [[nodiscard]] bool ok() const noexcept { return code == status::ok; }
+};
+// Finds a kernel by name ("auto", "scalar", "avx2", "avx512", "neon") and checks
+// that this build and CPU can run it.
+kernel_lookup find_kernel(std::string_view name) noexcept;
+
+// ---------------------------------------------------------------- backends
+// Three ways to run a kernel over one buffer. All produce output byte-identical
+// to encode()/decode(); the parallel ones split at 3-byte / 4-character
+// boundaries and write straight into the caller's buffer (no copies).
+
+enum class backend : std::uint8_t {
+    serial,         // this thread, one kernel call
+    work_stealing,  // oneTBB task arena
+    pipeline,       // persistent worker pool fed by a lock-free queue
+};
+
+[[nodiscard]] std::string_view backend_name(backend b) noexcept;  // "serial", "work_stealing", "pipeline"
+
+struct parallel_options {
+    unsigned threads = 0;         // 0: all CPUs this process may use
+    std::size_t chunk_bytes = 0;  // input bytes per task; 0: a default from the size and thread count
+    bool pin_threads = false;     // pipeline: pin workers to cores (hwloc)
+};
+
+[[nodiscard]] encode_result encode_with(backend b, std::span<const std::uint8_t> in, std::span<char> out,
+                                        const encode_options& opts = {},
+                                        const parallel_options& par = {}) noexcept;
+[[nodiscard]] decode_result decode_with(backend b, std::string_view in, std::span<std::uint8_t> out,
+                                        const decode_options& opts = {},
+                                        const parallel_options& par = {}) noexcept;
+
+// ---------------------------------------------------------------- auto
+// Picks backend, kernel, threads and chunk size per call from this host's
+// calibration profile (see docs/profile.md), or from the probed topology when
+// there is none. Loaded once, thread-safely, on first use.
+
+struct choice {
+    backend how = backend::serial;
+    kernel_id kernel = kernel_id::automatic;
+    parallel_options par{};
+};
+// What encode_auto / decode_auto would run for an input of this size.
+[[nodiscard]] choice choose_encode(std::size_t input_bytes) noexcept;
+[[nodiscard]] choice choose_decode(std::size_t input_chars) noexcept;
+
+[[nodiscard]] encode_result encode_auto(std::span<const std::uint8_t> in, std::span<char> out,
+                                        const encode_options& opts = {}) noexcept;
+[[nodiscard]] decode_result decode_auto(std::string_view in, std::span<std::uint8_t> out,
+                                        const decode_options& opts = {}) noexcept;
+
+}  // namespace calib64
