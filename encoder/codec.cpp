@@ -167,10 +167,20 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
             }
         }
         const std::size_t whole = m / 4 * 4;
-        // Anything unusual in this chunk (bad character, padding, a full buffer):
-        // the precise path takes over from the chunk's start state.
-        if (cap - written < whole / 4 * 3 || decode_bulk(k, staging, whole, out.data() + written, o.alpha) != whole)
-            return decode_from(in.data(), n, pos, out.data(), cap, written, carry, o);
+        // A full buffer: the precise path takes over from the chunk's start state.
+        if (cap - written < whole / 4 * 3) return decode_from(in.data(), n, pos, out.data(), cap, written, carry, o);
+        const std::size_t done = decode_bulk(k, staging, whole, out.data() + written, o.alpha);
+        if (done < whole) {
+            // A bad character or padding: keep the quanta decoded so far and let the
+            // precise path go on from the input offset of staged character `done`.
+            // All staged characters from `done` on come from this chunk (done >= 4 >
+            // carry.count), so count them back from the chunk's end: cheap when, as
+            // with final padding, the stop is near the end.
+            if (done == 0) return decode_from(in.data(), n, pos, out.data(), cap, written, carry, o);
+            std::size_t at = end;
+            for (std::size_t left = m - done; left > 0;) left -= !skipped(o.skip, values, bytes[--at]);
+            return decode_from(in.data(), n, at, out.data(), cap, written + done / 4 * 3, {}, o);
+        }
 
         // Carry the leftover characters, with their input offsets, into the next chunk.
         quantum_state next;
