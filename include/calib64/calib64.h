@@ -153,6 +153,17 @@ struct parallel_options {
                                         const decode_options& opts = {},
                                         const parallel_options& par = {}) noexcept;
 
+// Monotonic counters of what the parallel backends did in this process (for
+// tests and diagnostics; each field is read separately, not as one snapshot).
+struct backend_stats {
+    std::uint64_t work_stealing_arenas_created = 0;  // one per distinct thread count
+    std::uint64_t pipeline_workers_started = 0;      // persistent workers ever created
+    std::uint64_t pipeline_chunks_by_workers = 0;
+    std::uint64_t pipeline_chunks_by_callers = 0;    // the calling thread helps
+    std::uint64_t pipeline_queue_full = 0;           // bounded_push refused: caller ran it
+};
+[[nodiscard]] backend_stats backend_statistics() noexcept;
+
 // ---------------------------------------------------------------- auto
 // Picks backend, kernel, threads and chunk size per call from this host's
 // calibration profile (see docs/profile.md), or from the probed topology when
@@ -171,5 +182,68 @@ struct choice {
                                         const encode_options& opts = {}) noexcept;
 [[nodiscard]] decode_result decode_auto(std::string_view in, std::span<std::uint8_t> out,
                                         const decode_options& opts = {}) noexcept;
+
+// ---------------------------------------------------------------- streams
+// Bounded-memory encode/decode of whole files: a reader thread, block workers and
+// an in-order writer joined by lock-free SPSC queues, with a fixed number of
+// blocks in flight (memory does not grow with the input). See docs/cli.md.
+
+// Which rules a stream decoder follows.
+enum class decode_dialect : std::uint8_t {
+    rfc4648,    // exactly decode(): the stream output and any error match one-shot decode()
+    coreutils,  // GNU `base64 -d`: skips '\n' only (ignore::non_alphabet: every byte but the
+                // alphabet and '='), decodes each group of four characters on its own ('='
+                // may end any group, trailing bits are not checked), and on an error still
+                // writes the bytes the bad group yields before it. decode_options::pad unused.
+};
+
+struct stream_options {
+    std::size_t wrap_columns = 0;  // encode: a '\n' after every this many characters and at the end (0: none)
+    decode_dialect dialect = decode_dialect::rfc4648;
+    backend how = backend::serial;  // how each block's codec call runs
+    parallel_options par{};         // for `how` (ignored by serial)
+    unsigned workers = 0;           // block workers; 0: a default from the CPU count and `how`
+    std::size_t block_bytes = 0;    // input bytes per block; 0: default. Rounded to a multiple of 3 (encode) / 4 (decode)
+    unsigned blocks_in_flight = 0;  // buffers in the pipeline; 0: 2 per worker (at least 3)
+    std::string_view input_name;    // names used in error messages ("" for fds: "standard input" / "fd N")
+    std::string_view output_name;
+};
+
+enum class stream_failure : std::uint8_t {
+    none,
+    open_input,     // the input path could not be opened
+    read,           // read() failed
+    create_output,  // the output (or its temporary file) could not be created
+    write,          // write() failed (disk full, closed pipe, ...)
+    commit,         // the finished temporary file could not be renamed over the output
+    codec,          // invalid input (decode) or an unusable kernel: see `code` and `offset`
+};
+
+struct [[nodiscard]] stream_result {
+    stream_failure failure = stream_failure::none;
+    status code = status::ok;   // failure == codec: why
+    std::uint64_t offset = 0;   // failure == codec, decode: absolute input offset of the offending byte
+    int error_number = 0;       // I/O failures: the errno
+    std::uint64_t bytes_read = 0;
+    std::uint64_t bytes_written = 0;
+    std::string message;        // one line naming the file and the reason; empty when ok
+    [[nodiscard]] bool ok() const noexcept { return failure == stream_failure::none; }
+};
+
+// Reads in_fd to its end and writes to out_fd (pipes, terminals and files alike).
+// Neither fd is closed. On a decode error the bytes decoded before it are written.
+stream_result encode_stream(int in_fd, int out_fd, const encode_options& opts = {},
+                            const stream_options& stream = {});
+stream_result decode_stream(int in_fd, int out_fd, const decode_options& opts = {},
+                            const stream_options& stream = {});
+
+// Path to path. "-" means stdin / stdout. A regular output file is written to a
+// temporary file in the same directory and renamed over `out_path` only on success
+// (no fsync): on any error no output file is left behind and an existing one is
+// untouched. Non-regular outputs (/dev/null, a FIFO) are written in place.
+stream_result encode_file(const std::string& in_path, const std::string& out_path,
+                          const encode_options& opts = {}, const stream_options& stream = {});
+stream_result decode_file(const std::string& in_path, const std::string& out_path,
+                          const decode_options& opts = {}, const stream_options& stream = {});
 
 }  // namespace calib64

@@ -1,0 +1,263 @@
+// The base64 tool: coreutils-compatible flags and output, plus calib64's extras.
+// All the work is the library's streaming (encode_file / decode_file); this file
+// only turns flags into options and results into messages and exit codes.
+#include <calib64/calib64.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <getopt.h>
+
+#include "commands.h"
+
+#ifndef CALIB64_VERSION
+#define CALIB64_VERSION "unknown"
+#endif
+
+namespace calib64::cli {
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;  // coreutils uses 1 for usage errors, I/O errors and invalid input
+
+// --backend NAME. When `auto` (encode_auto / decode_auto) can run per block, it
+// gets a row here; until then the stream's own default (serial kernels on one
+// worker per CPU) is what runs when no --backend is given.
+struct backend_choice {
+    std::string_view name;
+    backend how;
+};
+constexpr backend_choice backend_choices[] = {
+    {"serial", backend::serial},
+    {"work_stealing", backend::work_stealing},
+    {"pipeline", backend::pipeline},
+};
+
+struct cli_options {
+    bool decode = false;
+    bool ignore_garbage = false;
+    std::size_t wrap_columns = 76;
+    bool url = false;
+    bool no_pad = false;
+    bool strict = false;
+    std::string output = "-";
+    std::optional<backend> how;
+    unsigned threads = 0;
+    kernel_id kernel = kernel_id::automatic;
+    std::size_t block_bytes = 0;
+    std::string input = "-";
+};
+
+void print_usage(std::FILE* to, const char* program) {
+    std::fprintf(to,
+                 "Usage: %s [OPTION]... [FILE]\n"
+                 "  or:  %s encode|decode [OPTION]... [FILE]\n",
+                 program, program);
+    for (const subcommand& c : subcommands())
+        if (c.name != "encode" && c.name != "decode")
+            std::fprintf(to, "  or:  %s %.*s ...\n", program, static_cast<int>(c.name.size()), c.name.data());
+    std::fprintf(to,
+                 "Base64 encode or decode FILE, or standard input, to standard output.\n"
+                 "With no FILE, or when FILE is -, read standard input. Output and exit codes\n"
+                 "match GNU coreutils base64 for the options it shares.\n"
+                 "\n"
+                 "  -d, --decode          decode data\n"
+                 "  -i, --ignore-garbage  when decoding, ignore non-alphabet characters\n"
+                 "  -w, --wrap=COLS       wrap encoded lines after COLS character (default 76).\n"
+                 "                          Use 0 to disable line wrapping\n"
+                 "      --help            display this help and exit\n"
+                 "      --version         output version information and exit\n"
+                 "\n"
+                 "calib64 extras:\n"
+                 "  -o, --output=FILE     write to FILE; it appears only once complete (written to a\n"
+                 "                          temporary file beside it, then renamed); on any error no\n"
+                 "                          output file is left behind\n"
+                 "      --url             use the URL-safe alphabet (- and _ for + and /)\n"
+                 "      --no-pad          encode without '=' padding; decode: padding optional (implies --strict)\n"
+                 "      --strict          decode by RFC 4648: canonical trailing bits, '=' only at the end,\n"
+                 "                          whitespace skipped; errors name the byte offset\n"
+                 "      --backend=NAME    serial, work_stealing or pipeline: how each block is coded\n"
+                 "      --threads=N       serial: N block workers; work_stealing/pipeline: N threads per block\n"
+                 "      --kernel=NAME     force a SIMD kernel: auto, scalar, avx2, avx512, neon\n"
+                 "      --block-bytes=N   input bytes per streamed block (memory is a few blocks)\n"
+                 "\n"
+                 "Subcommands:\n");
+    for (const subcommand& c : subcommands())
+        std::fprintf(to, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
+                     static_cast<int>(c.summary.size()), c.summary.data());
+    std::fprintf(to,
+                 "\n"
+                 "Examples:\n"
+                 "  %s photo.jpg > photo.b64          encode, lines of 76 characters\n"
+                 "  %s -w 0 < photo.jpg               encode from stdin, one line\n"
+                 "  %s -d photo.b64 -o photo.jpg      decode to a file, atomically\n"
+                 "  %s -d -i mail.txt                 decode, skipping non-alphabet bytes\n"
+                 "  %s --url --no-pad -w 0 key.bin    URL-safe token without padding\n"
+                 "  %s -d --strict --url --no-pad t   decode it back, strictly\n",
+                 program, program, program, program, program, program);
+}
+
+int usage_error(const char* program, const std::string& what) {
+    std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program, what.c_str(), program);
+    return exit_failure;
+}
+
+template <typename T>
+bool parse_number(std::string_view text, T& value) {
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    return ec == std::errc{} && ptr == end && !text.empty();
+}
+
+enum long_only : int {
+    opt_help = 256,
+    opt_version,
+    opt_url,
+    opt_no_pad,
+    opt_strict,
+    opt_backend,
+    opt_threads,
+    opt_kernel,
+    opt_block_bytes,
+};
+
+// Parses argv into `o`; returns an exit code when the program should stop now.
+std::optional<int> parse(int argc, char** argv, const char* program, cli_options& o) {
+    static const option long_options[] = {
+        {"decode", no_argument, nullptr, 'd'},
+        {"ignore-garbage", no_argument, nullptr, 'i'},
+        {"wrap", required_argument, nullptr, 'w'},
+        {"output", required_argument, nullptr, 'o'},
+        {"help", no_argument, nullptr, opt_help},
+        {"version", no_argument, nullptr, opt_version},
+        {"url", no_argument, nullptr, opt_url},
+        {"no-pad", no_argument, nullptr, opt_no_pad},
+        {"strict", no_argument, nullptr, opt_strict},
+        {"backend", required_argument, nullptr, opt_backend},
+        {"threads", required_argument, nullptr, opt_threads},
+        {"kernel", required_argument, nullptr, opt_kernel},
+        {"block-bytes", required_argument, nullptr, opt_block_bytes},
+        {nullptr, 0, nullptr, 0},
+    };
+    optind = 1;
+    opterr = 0;  // we word the messages ourselves
+    for (;;) {
+        const int c = getopt_long(argc, argv, ":diw:o:", long_options, nullptr);
+        if (c == -1) break;
+        switch (c) {
+            case 'd': o.decode = true; break;
+            case 'i': o.ignore_garbage = true; break;
+            case 'w':
+                if (!parse_number(optarg, o.wrap_columns))
+                    return usage_error(program, std::string("invalid wrap size: '") + optarg + "'");
+                break;
+            case 'o': o.output = optarg; break;
+            case opt_help: print_usage(stdout, program); return exit_ok;
+            case opt_version: {
+                std::printf("calib64 %s\nkernels this CPU runs:", CALIB64_VERSION);
+                for (kernel_id k : available_kernels()) {
+                    const std::string_view name = kernel_name(k);
+                    std::printf(" %.*s", static_cast<int>(name.size()), name.data());
+                }
+                std::printf("\n");
+                return exit_ok;
+            }
+            case opt_url: o.url = true; break;
+            case opt_no_pad: o.no_pad = true; break;
+            case opt_strict: o.strict = true; break;
+            case opt_backend: {
+                const std::string_view name = optarg;
+                bool found = false;
+                for (const backend_choice& b : backend_choices) {
+                    if (b.name == name) {
+                        o.how = b.how;
+                        found = true;
+                    }
+                }
+                if (!found)
+                    return usage_error(program, "unknown backend '" + std::string(name) +
+                                                    "' (choose serial, work_stealing or pipeline)");
+                break;
+            }
+            case opt_threads:
+                if (!parse_number(optarg, o.threads) || o.threads == 0 || o.threads > 1024)
+                    return usage_error(program, std::string("invalid thread count: '") + optarg + "'");
+                break;
+            case opt_kernel: {
+                const kernel_lookup k = find_kernel(optarg);
+                if (!k.ok()) {
+                    std::fprintf(stderr, "%s: kernel '%s': %.*s\n", program, optarg,
+                                 static_cast<int>(k.reason.size()), k.reason.data());
+                    return exit_failure;
+                }
+                o.kernel = k.id;
+                break;
+            }
+            case opt_block_bytes:
+                if (!parse_number(optarg, o.block_bytes) || o.block_bytes == 0 || o.block_bytes > (std::size_t{1} << 30))
+                    return usage_error(program, std::string("invalid block size: '") + optarg + "'");
+                break;
+            case ':':
+                return usage_error(program, std::string("option requires an argument -- '") +
+                                                (optopt != 0 ? std::string(1, static_cast<char>(optopt))
+                                                             : std::string(argv[optind - 1])) + "'");
+            default:
+                return usage_error(program, optopt != 0 ? std::string("invalid option -- '") +
+                                                              static_cast<char>(optopt) + "'"
+                                                        : std::string("unrecognized option '") + argv[optind - 1] + "'");
+        }
+    }
+    if (optind < argc) o.input = argv[optind++];
+    if (optind < argc) return usage_error(program, std::string("extra operand '") + argv[optind] + "'");
+    return std::nullopt;
+}
+
+}  // namespace
+
+int run_base64(int argc, char** argv, direction_choice forced) {
+    const char* program = "calib64";
+    cli_options o;
+    if (const std::optional<int> stop = parse(argc, argv, program, o)) return *stop;
+    if (forced != direction_choice::from_flags) o.decode = forced == direction_choice::decode;
+
+    stream_options so;
+    so.block_bytes = o.block_bytes;
+    if (o.how) so.how = *o.how;
+    if (o.threads != 0) {
+        if (so.how == backend::serial) so.workers = o.threads;
+        else so.par.threads = o.threads;
+    }
+    const alphabet alpha = o.url ? alphabet::url : alphabet::standard;
+
+    stream_result r;
+    if (o.decode) {
+        decode_options d;
+        d.alpha = alpha;
+        d.kernel = o.kernel;
+        if (o.strict || o.no_pad) {
+            so.dialect = decode_dialect::rfc4648;
+            d.pad = o.no_pad ? padding::optional : padding::required;
+            d.skip = o.ignore_garbage ? ignore::non_alphabet : ignore::whitespace;
+        } else {
+            so.dialect = decode_dialect::coreutils;
+            d.skip = o.ignore_garbage ? ignore::non_alphabet : ignore::none;
+        }
+        r = decode_file(o.input, o.output, d, so);
+    } else {
+        so.wrap_columns = o.wrap_columns;
+        r = encode_file(o.input, o.output, encode_options{alpha, !o.no_pad, o.kernel}, so);
+    }
+    if (r.ok()) return exit_ok;
+    std::fflush(stdout);
+    std::fprintf(stderr, "%s: %s\n", program, r.message.c_str());
+    return exit_failure;
+}
+
+int run_encode(int argc, char** argv) { return run_base64(argc, argv, direction_choice::encode); }
+int run_decode(int argc, char** argv) { return run_base64(argc, argv, direction_choice::decode); }
+
+}  // namespace calib64::cli
