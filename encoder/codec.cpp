@@ -135,7 +135,11 @@ std::size_t strict_decoded_size(std::string_view in) noexcept {
 
 decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
                             const decode_options& o) noexcept {
-    if (out.size() < strict_decoded_size(in)) return {status::output_too_small, 0, 0};
+    // Too little room for a valid input's bytes: the precise path reports what it
+    // meets first (an earlier error, or the first quantum that does not fit), like
+    // the skipping modes, and needs no scratch room.
+    if (out.size() < strict_decoded_size(in))
+        return decode_from(in.data(), in.size(), 0, out.data(), out.size(), 0, {}, o);
     const std::size_t done = decode_bulk(k, in.data(), in.size(), out.data(), o.alpha);
     if (done == in.size()) return {status::ok, 0, done / 4 * 3};
     return decode_from(in.data(), in.size(), done, out.data(), out.size(), done / 4 * 3, {}, o);
