@@ -1,0 +1,95 @@
+// Internal: the measurement engine. Each "cell" is one thing to time (an
+// operation at a size through one backend); every round registers the cells with
+// Google Benchmark in a fresh random order and runs them once each, with a fixed
+// iteration count, so a round gives one sample per cell. A custom reporter keeps
+// every run (no aggregation) and tees Google Benchmark's own JSON, which becomes
+// the raw data file.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace calib64::calib {
+
+// Set from the SIGINT handler; checked between and inside benchmark runs.
+extern std::atomic<bool> interrupted;
+
+struct cell {
+    std::string phase;   // "roofline", "kernels", "tuning", "sweep", "refine", "validation"
+    std::string op;      // "encode", "decode", "memcpy"
+    std::string series;  // backend, kernel, config or label
+    std::uint64_t size_bytes = 0;  // input bytes (input characters for decode)
+    std::string block;   // cells of one block run back to back within a round (for pairing)
+
+    std::function<bool()> run_once;       // one operation; false when it failed
+    std::function<std::string()> verify;  // optional: "" when the output is right, else why
+
+    double probe_seconds = 0;  // one call, measured by probe()
+    std::uint64_t iterations = 1;
+    std::vector<double> mb_per_s;  // one sample per round (10^6 input bytes per second)
+};
+
+// Progress in fractions of the whole calibration, drawn as a bar with ETA on a
+// terminal and as plain lines otherwise.
+class progress {
+public:
+    explicit progress(bool enabled);
+    void begin_phase(const std::string& name, double share_of_total);
+    void update(double phase_fraction);
+    void end_phase();
+    void finish();
+    [[nodiscard]] double elapsed_s() const;
+
+private:
+    void draw(bool force);
+    bool enabled_;
+    bool tty_;
+    double start_s_;
+    double done_share_ = 0;
+    double phase_share_ = 0;
+    double phase_fraction_ = 0;
+    double last_draw_s_ = -1;
+    int last_plain_decile_ = -1;
+    std::string phase_;
+};
+
+class engine {
+public:
+    engine(std::uint64_t seed, progress& prog);
+
+    // Runs every cell once (warm-up: page faults, thread pools) and checks its output;
+    // times one call for planning. Returns "" or what went wrong.
+    std::string probe(std::vector<cell>& cells);
+
+    // Plans `rounds` and iterations so that the phase fits in `budget_s`: each sample
+    // lasts about `target_sample_s` (at least one call), rounds in [min, max].
+    int plan(std::vector<cell>& cells, double budget_s, int min_rounds, int max_rounds, double min_sample_s,
+             double max_sample_s);
+
+    // Runs `rounds` rounds; each in a fresh random order (blocks shuffled, cells
+    // shuffled within a block). Returns false when interrupted or a run failed.
+    bool run(std::vector<cell>& cells, int rounds);
+
+    [[nodiscard]] const std::string& error() const { return error_; }
+    // Every run Google Benchmark reported, as its JSON (merged over all calls).
+    [[nodiscard]] nlohmann::json raw_json() const;
+    [[nodiscard]] std::uint64_t seed() const { return seed_; }
+    std::mt19937_64& rng() { return rng_; }
+
+private:
+    bool run_round(std::vector<cell>& cells, const std::vector<std::size_t>& order, int round, int rounds);
+    std::uint64_t seed_;
+    std::mt19937_64 rng_;
+    progress& progress_;
+    std::string error_;
+    nlohmann::json context_;
+    nlohmann::json runs_ = nlohmann::json::array();
+};
+
+}  // namespace calib64::calib

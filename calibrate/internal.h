@@ -1,0 +1,115 @@
+// Internal: what the calibration measured and decided, shared by the driver
+// (calibrate.cpp) and the report writers (report.cpp).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "machine.h"
+#include "runtime/profile.h"
+#include "runtime/topology.h"
+#include "stats.h"
+
+namespace calib64::calib {
+
+inline constexpr std::array<backend, 3> all_backends = {backend::serial, backend::work_stealing, backend::pipeline};
+// A paired ratio must clear +-3% to count as a win; narrower is a tie.
+inline constexpr double noise_band = 0.03;
+// A median whose 95% interval is wider than this (relative) is flagged unstable.
+inline constexpr double wide_interval = 0.10;
+inline constexpr double validation_target = 0.97;
+
+struct mode_config {
+    std::string name;
+    double roofline_s, kernels_s, tuning_s, sweep_s, refine_s, validation_s;
+    int min_rounds, max_rounds;
+    double min_sample_s, max_sample_s;
+    int grid_per_octave, dense_per_octave;
+    bool all_note_points;
+    int refine_depth;
+    int validation_sizes;
+    std::vector<std::uint64_t> chunk_bytes;  // 0 = the library's default
+};
+
+// One size of one operation, all backends measured in the same rounds.
+struct size_analysis {
+    std::uint64_t size_bytes = 0;
+    bool refined = false;                        // added by bisection, not on the grid
+    std::array<std::vector<double>, 3> samples;  // MB/s per round, by backend
+    std::array<interval, 3> tput;
+    std::array<bimodality, 3> modes;
+    int best = 0;
+    std::array<paired_comparison, 3> best_vs;    // best against each backend (a = best)
+    std::array<double, 3> loss{};                // 0 = tied with the best
+    std::vector<std::string> unstable;           // plain-words reasons
+};
+
+struct kernel_row {
+    std::string op;
+    std::string kernel;
+    std::uint64_t size_bytes = 0;
+    interval tput;
+    paired_comparison vs_reference;  // a = this kernel, b = the reference (best_kernel())
+};
+
+struct tuning_row {
+    std::string op;
+    backend how = backend::work_stealing;
+    unsigned threads = 0;
+    std::uint64_t chunk_bytes = 0;
+    std::uint64_t size_bytes = 0;
+    interval tput;
+    paired_comparison vs_default;  // a = this config, b = threads 0 / chunk 0
+};
+
+struct validation_detail {
+    runtime::validation_row row;
+    std::string best_backend;
+    std::string auto_backend;  // what choose_* picked
+    paired_comparison auto_vs_best;
+};
+
+struct phase_time {
+    std::string name;
+    double seconds = 0;
+    int rounds = 0;
+    std::size_t cells = 0;
+};
+
+struct calibration {
+    mode_config mode;
+    std::uint64_t seed = 0;
+    runtime::topology topo;
+    std::string host_id;
+    machine_check check_before, check_after;
+    std::vector<runtime::curve> roofline;      // memcpy 1_thread / all_threads
+    std::vector<bimodality> roofline_modes;    // parallel to roofline points of all_threads
+    std::vector<kernel_row> kernels;
+    std::map<std::string, std::string> kernel_reason;  // op -> why
+    std::vector<tuning_row> tuning;
+    std::map<std::string, std::string> tuning_reason;  // "encode/work_stealing" -> why
+    std::map<std::string, std::vector<size_analysis>> sweep;  // op -> ascending sizes
+    std::map<std::string, std::string> plan_summary;          // op -> plain words
+    std::vector<validation_detail> validation;
+    std::vector<phase_time> phases;
+    double total_seconds = 0;
+    runtime::profile prof;
+    std::filesystem::path out_dir;
+    std::string raw_json_name = "benchmark-raw.json";
+};
+
+// Report writers (report.cpp).
+[[nodiscard]] std::string render_report(const calibration& c);
+[[nodiscard]] std::string render_chart(const calibration& c, const std::string& op);
+// Writes text to path through a temporary file and a rename. "" or why it failed.
+[[nodiscard]] std::string write_file_atomic(const std::filesystem::path& path, const std::string& text);
+[[nodiscard]] std::string size_words(std::uint64_t bytes);  // "64 KiB", "5 MB", "4096 B"
+// `report compare`: two profiles side by side, as markdown.
+[[nodiscard]] std::string compare_profiles(const runtime::profile& a, const runtime::profile& b, const std::string& name_a,
+                                           const std::string& name_b);
+
+}  // namespace calib64::calib

@@ -1,0 +1,105 @@
+// Internal: the statistics behind every calibration verdict.
+//
+// Everything here is pure (no clocks, no I/O) so it can be tested on synthetic
+// samples. Throughput samples are positive numbers (MB/s); a "paired" comparison
+// takes two samples from the same round, measured back to back, so slow drifts of
+// the machine cancel in their ratio.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace calib64::calib {
+
+// A point estimate with its confidence interval.
+struct interval {
+    double low = 0;
+    double mid = 0;  // the median
+    double high = 0;
+    [[nodiscard]] double relative_width() const noexcept { return mid > 0 ? (high - low) / mid : 0; }
+};
+
+[[nodiscard]] double median(std::span<const double> values);
+
+// Percentile bootstrap interval of the median: `resamples` resamples with
+// replacement, the (1-confidence)/2 and (1+confidence)/2 quantiles of their
+// medians. Deterministic for a given seed. With one sample the interval is that point.
+[[nodiscard]] interval bootstrap_median_ci(std::span<const double> samples, std::uint64_t seed,
+                                           double confidence = 0.95, int resamples = 2000);
+
+// Two clusters in a handful of samples (e.g. memory bandwidth that flips between
+// two levels from run to run). Found by the widest gap in the sorted samples; it
+// counts only when each side holds at least max(2, 20%) of the samples, the gap is
+// wider than either side's own spread, and the two cluster medians differ by at
+// least `min_separation` of the overall median.
+struct bimodality {
+    bool bimodal = false;
+    double low_median = 0;
+    double high_median = 0;
+    double split = 0;  // samples <= split are in the low cluster
+    std::size_t low_count = 0;
+    std::size_t high_count = 0;
+};
+[[nodiscard]] bimodality detect_bimodal(std::span<const double> samples, double min_separation = 0.15);
+
+enum class verdict : std::uint8_t { a_wins, tie, b_wins };
+[[nodiscard]] const char* verdict_name(verdict v) noexcept;  // "a wins", "tie", "b wins"
+
+// Paired comparison of A against B over rounds: ratio_i = a_i / b_i.
+// A wins only when the whole interval of the median ratio lies above 1 + band,
+// B wins only when it lies below 1 / (1 + band); everything else is a tie.
+// When `mode_of_round` is given (0/1 per round, e.g. the cluster of a bimodal
+// reference), a win must also hold in each mode on its own: the median ratio of
+// every mode with samples must not fall on the loser's side of 1. This keeps a
+// verdict that is only true in one of two machine states from being trusted.
+struct paired_comparison {
+    interval ratio;
+    verdict outcome = verdict::tie;
+    bool mode_split = false;        // the per-mode check was applied
+    bool overturned_by_mode = false;  // a plain win became a tie because one mode disagreed
+};
+[[nodiscard]] paired_comparison compare_paired(std::span<const double> a, std::span<const double> b,
+                                               double noise_band, std::uint64_t seed,
+                                               std::span<const int> mode_of_round = {});
+
+// Crossovers along a size axis from the verdicts of A vs B at each size
+// (ascending sizes). Ties are skipped: a crossover lies between the last size
+// one side won decisively and the first size the other side won decisively.
+struct crossover {
+    std::size_t last_index = 0;   // last decisive verdict before the flip
+    std::size_t first_index = 0;  // first decisive verdict after it
+    verdict from = verdict::tie;
+    verdict to = verdict::tie;
+};
+[[nodiscard]] std::vector<crossover> find_crossovers(std::span<const verdict> by_size);
+
+// Choosing backends along the size axis.
+//
+// loss[s][b] is how much slower backend b is than the best at size s, as a
+// fraction (0.2 = 20% slower), already set to 0 where b is statistically tied with
+// the best. Backends are numbered by simplicity: 0 is the simplest (serial).
+// The plan is a list of segments; the first always starts at size index 0.
+struct segment {
+    std::size_t first_index = 0;  // first size index the backend covers
+    int backend = 0;
+};
+struct plan_choice {
+    std::vector<segment> segments;
+    double worst_loss = 0;  // max over sizes of the loss of the chosen backend
+    double total_loss = 0;
+};
+// Finds the plan with at most `max_segments` segments that minimises, in order:
+// the worst loss (rounded to `loss_resolution`), the number of segments, the
+// total loss, and then prefers simpler backends (lower numbers) and later
+// switches. With no decisive loss anywhere this is one segment of backend 0:
+// "no reliable crossover, keep the simplest".
+[[nodiscard]] plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_t max_segments = 4,
+                                      double loss_resolution = 0.01);
+
+// Geometric midpoint of two sizes, rounded to a multiple of `granule`.
+[[nodiscard]] std::uint64_t geometric_midpoint(std::uint64_t a, std::uint64_t b, std::uint64_t granule);
+
+}  // namespace calib64::calib
