@@ -449,12 +449,10 @@ private:
                                             cfg_.dec, so.par);
         b.out_len = r.written;
         b.code = r.code;
-        if (!r.ok()) {
-            b.error_offset = r.code == status::kernel_unavailable ? 0 : b.absolute(std::min<std::size_t>(r.offset, n));
-            return;
-        }
-        // A block that decoded cleanly still cannot follow a padded quantum: note what
-        // the writer needs to check that across blocks.
+        if (!r.ok()) b.error_offset = r.code == status::kernel_unavailable ? 0 : b.absolute(std::min<std::size_t>(r.offset, n));
+        // No block may start with data after a padded quantum in an earlier one (an
+        // error at its first significant character, whatever the block's own verdict):
+        // note what the writer needs to check that across blocks.
         std::size_t first = 0;
         while (first < n && !is_significant(significance_, values_, static_cast<unsigned char>(s[first]))) ++first;
         if (first == n) return;

@@ -1,0 +1,378 @@
+// Streaming: encode_stream / decode_stream / encode_file / decode_file agree with
+// one-shot encode()/decode() across block boundaries, report errors with absolute
+// offsets, and never leave a partial output file.
+#include <calib64/calib64.h>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace calib64;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with everything in it.
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        std::string pattern = (fs::temp_directory_path() / "calib64-stream-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
+    [[nodiscard]] std::vector<std::string> entries() const {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+};
+
+std::string random_bytes(std::size_t n, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng());
+    return s;
+}
+
+void write_file(const std::string& path, const std::string& content) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(content.data(), static_cast<std::streamsize>(content.size()));
+    REQUIRE(f.good());
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    REQUIRE(f.good());
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The reference for wrapped output: one-shot encode, then a '\n' after every
+// `cols` characters and at the end of a non-empty last line (what base64 -w does).
+std::string wrap_reference(const std::string& encoded, std::size_t cols) {
+    if (cols == 0) return encoded;
+    std::string out;
+    for (std::size_t i = 0; i < encoded.size(); i += cols) out += encoded.substr(i, cols) + "\n";
+    return out;
+}
+
+constexpr std::size_t small_encode_block = 3 * 64;  // many blocks from small files
+constexpr std::size_t small_decode_block = 4 * 64;
+
+}  // namespace
+
+TEST_CASE("encode_file matches one-shot encode for sizes around the block size") {
+    temp_dir dir;
+    const std::size_t b = small_encode_block;
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, b - 1, b, b + 1, 5 * b + 2}) {
+        const std::string data = random_bytes(n, n);
+        write_file(dir.file("in"), data);
+        for (std::size_t cols : {0, 76, 1, 5, 64}) {
+            for (unsigned workers : {1u, 3u}) {
+                for (bool url : {false, true}) {
+                    const encode_options eo{url ? alphabet::url : alphabet::standard, !url};
+                    stream_options so;
+                    so.block_bytes = b;
+                    so.workers = workers;
+                    so.wrap_columns = cols;
+                    const stream_result r = encode_file(dir.file("in"), dir.file("out"), eo, so);
+                    CAPTURE(n);
+                    CAPTURE(cols);
+                    CAPTURE(workers);
+                    REQUIRE(r.ok());
+                    const std::string expected = wrap_reference(encode(data, eo), cols);
+                    CHECK(read_file(dir.file("out")) == expected);
+                    CHECK(r.bytes_read == n);
+                    CHECK(r.bytes_written == expected.size());
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("encode_file with the default block size matches one-shot encode over several blocks") {
+    temp_dir dir;
+    const std::size_t default_block = 1536 * 1024;
+    for (std::size_t n : {default_block - 1, default_block, default_block + 1, 3 * default_block + 2}) {
+        const std::string data = random_bytes(n, n);
+        write_file(dir.file("in"), data);
+        stream_options so;
+        so.wrap_columns = 76;
+        REQUIRE(encode_file(dir.file("in"), dir.file("out"), {}, so).ok());
+        CHECK(read_file(dir.file("out")) == wrap_reference(encode(data), 76));
+        REQUIRE(decode_file(dir.file("out"), dir.file("back"), {.skip = ignore::whitespace}).ok());
+        CHECK(read_file(dir.file("back")) == data);
+    }
+}
+
+TEST_CASE("decode_file matches one-shot decode for sizes around the block size") {
+    temp_dir dir;
+    const std::size_t b = small_decode_block;
+    // Raw sizes whose encodings are 0, 4, b-4, b, b+4 and several blocks + 4 characters,
+    // decoded plain (strict) and wrapped (the cut moves with the newlines).
+    for (std::size_t chars : {std::size_t{0}, std::size_t{4}, b - 4, b, b + 4, 5 * b + 4}) {
+        for (std::size_t tail : {0, 1, 2}) {
+            if (chars == 0 && tail > 0) continue;
+            const std::size_t n = chars / 4 * 3 - tail;  // encodes to exactly `chars` characters
+            const std::string data = random_bytes(n, n + 7);
+            const std::string text = encode(data);
+            for (std::size_t cols : {0, 76, 3}) {
+                for (unsigned workers : {1u, 2u, 4u}) {
+                    write_file(dir.file("in"), wrap_reference(text, cols));
+                    stream_options so;
+                    so.block_bytes = b;
+                    so.workers = workers;
+                    const decode_options dopt{.skip = cols == 0 ? ignore::none : ignore::whitespace};
+                    const stream_result r = decode_file(dir.file("in"), dir.file("out"), dopt, so);
+                    CAPTURE(n);
+                    CAPTURE(cols);
+                    CAPTURE(r.message);
+                    REQUIRE(r.ok());
+                    CHECK(read_file(dir.file("out")) == data);
+                }
+            }
+        }
+    }
+}
+
+// Random text over a small alphabet that makes every kind of error likely, decoded
+// in tiny blocks: same bytes, same status, same absolute offset as one decode() call.
+TEST_CASE("decode_stream agrees with one-shot decode on random valid and invalid text in every mode") {
+    temp_dir dir;
+    std::mt19937_64 rng(42);
+    const std::string pieces[] = {"QUJD", "QUI=", "QQ==", "YR==", "\n", " ", "\r\n", "=", "*", "A", "-_", "QUJDRA"};
+    int errors_seen = 0;
+    for (int round = 0; round < 1500; ++round) {
+        std::string text;
+        const int parts = static_cast<int>(rng() % 40);
+        const bool mostly_valid = rng() % 2 == 0;
+        for (int i = 0; i < parts; ++i)
+            text += mostly_valid && rng() % 8 != 0 ? std::string(i % 19 == 18 ? "\n" : "QUJD") : pieces[rng() % std::size(pieces)];
+        const decode_options o{rng() % 4 == 0 ? alphabet::url : alphabet::standard,
+                               static_cast<padding>(rng() % 3), static_cast<ignore>(rng() % 3)};
+        std::vector<std::uint8_t> expected;
+        const decode_result one_shot = decode(text, expected, o);
+        write_file(dir.file("in"), text);
+        stream_options so;
+        so.block_bytes = 4 + 4 * (rng() % 6);
+        so.workers = 1 + static_cast<unsigned>(rng() % 3);
+        const stream_result r = decode_file(dir.file("in"), "/dev/null", o, so);
+        CAPTURE(text);
+        CAPTURE(so.block_bytes);
+        CAPTURE(static_cast<int>(o.skip));
+        CAPTURE(static_cast<int>(o.pad));
+        REQUIRE(r.ok() == one_shot.ok());
+        CHECK(r.bytes_written == one_shot.written);
+        if (!one_shot.ok()) {
+            ++errors_seen;
+            CHECK(r.failure == stream_failure::codec);
+            CHECK(r.code == one_shot.code);
+            CHECK(r.offset == one_shot.offset);
+        } else {
+            // Same bytes too, not only the same count.
+            REQUIRE(decode_file(dir.file("in"), dir.file("out"), o, so).ok());
+            const std::string got = read_file(dir.file("out"));
+            CHECK(got == std::string(expected.begin(), expected.end()));
+        }
+    }
+    CHECK(errors_seen > 200);  // the generator really exercised the error paths
+}
+
+TEST_CASE("decode reports the absolute offset of a bad character in a late block and leaves no output file") {
+    temp_dir dir;
+    const std::string data = random_bytes(100000, 3);
+    std::string text = wrap_reference(encode(data), 76);
+    const std::size_t bad_at = text.size() - 1000;
+    REQUIRE(text[bad_at] != '\n');
+    text[bad_at] = '*';
+    write_file(dir.file("in.b64"), text);
+    stream_options so;
+    so.block_bytes = 4096;  // the error is some 30 blocks in
+    for (decode_dialect dialect : {decode_dialect::rfc4648, decode_dialect::coreutils}) {
+        so.dialect = dialect;
+        const stream_result r = decode_file(dir.file("in.b64"), dir.file("out.bin"), {.skip = ignore::whitespace}, so);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.failure == stream_failure::codec);
+        CHECK(r.code == status::invalid_character);
+        CHECK(r.offset == bad_at);
+        CHECK(r.message.find(dir.file("in.b64")) != std::string::npos);
+        CHECK(r.message.find(std::to_string(bad_at)) != std::string::npos);
+        CHECK(dir.entries() == std::vector<std::string>{"in.b64"});
+    }
+}
+
+TEST_CASE("a failed decode leaves an existing output file untouched") {
+    temp_dir dir;
+    write_file(dir.file("out"), "precious");
+    write_file(dir.file("in"), "QUJD*");
+    const stream_result r = decode_file(dir.file("in"), dir.file("out"));
+    CHECK_FALSE(r.ok());
+    CHECK(read_file(dir.file("out")) == "precious");
+    CHECK(dir.entries() == std::vector<std::string>{"in", "out"});
+}
+
+TEST_CASE("a successful write replaces the output file whole") {
+    temp_dir dir;
+    write_file(dir.file("out"), "old content that is longer than the new one");
+    write_file(dir.file("in"), "ab");
+    REQUIRE(encode_file(dir.file("in"), dir.file("out")).ok());
+    CHECK(read_file(dir.file("out")) == "YWI=");
+    CHECK(dir.entries() == std::vector<std::string>{"in", "out"});
+}
+
+TEST_CASE("an output in a missing or unwritable directory fails naming the file and leaves nothing") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(1000, 1));
+    const std::string missing_dir_out = dir.file("no-such-dir/out.b64");
+    stream_result r = encode_file(dir.file("in"), missing_dir_out);
+    CHECK(r.failure == stream_failure::create_output);
+    CHECK(r.error_number == ENOENT);
+    CHECK(r.message.find(missing_dir_out) != std::string::npos);
+    CHECK(r.message.find("No such file or directory") != std::string::npos);
+
+    // A read-only directory (meaningless for root, who may write anyway).
+    if (::geteuid() != 0) {
+        fs::create_directory(dir.path / "ro");
+        fs::permissions(dir.path / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+        r = encode_file(dir.file("in"), dir.file("ro/out.b64"));
+        CHECK(r.failure == stream_failure::create_output);
+        CHECK(r.error_number == EACCES);
+        CHECK(fs::is_empty(dir.path / "ro"));
+        fs::permissions(dir.path / "ro", fs::perms::owner_all);
+    }
+    // A path through a regular file can never be created, root or not.
+    r = encode_file(dir.file("in"), dir.file("in/out.b64"));
+    CHECK(r.failure == stream_failure::create_output);
+    CHECK(r.error_number == ENOTDIR);
+    CHECK(dir.entries() == std::vector<std::string>{"in"});
+}
+
+TEST_CASE("writing to /dev/full fails with the device named and the errno text") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(10000, 2));
+    const stream_result r = encode_file(dir.file("in"), "/dev/full");
+    CHECK(r.failure == stream_failure::write);
+    CHECK(r.error_number == ENOSPC);
+    CHECK(r.message.find("/dev/full") != std::string::npos);
+    CHECK(r.message.find("No space left on device") != std::string::npos);
+}
+
+TEST_CASE("a missing input file is reported with its name and creates no output") {
+    temp_dir dir;
+    const stream_result r = decode_file(dir.file("absent"), dir.file("out"));
+    CHECK(r.failure == stream_failure::open_input);
+    CHECK(r.error_number == ENOENT);
+    CHECK(r.message.find(dir.file("absent")) != std::string::npos);
+    CHECK(dir.entries().empty());
+}
+
+TEST_CASE("a read error (input is a directory) leaves no output file") {
+    temp_dir dir;
+    fs::create_directory(dir.path / "sub");
+    const stream_result r = encode_file(dir.file("sub"), dir.file("out"));
+    CHECK(r.failure == stream_failure::read);
+    CHECK(r.error_number == EISDIR);
+    CHECK(r.message.find(dir.file("sub")) != std::string::npos);
+    CHECK(dir.entries() == std::vector<std::string>{"sub"});
+}
+
+TEST_CASE("encode_stream and decode_stream work between pipes") {
+    const std::string data = random_bytes(300000, 9);
+    for (bool decode_direction : {false, true}) {
+        const std::string input = decode_direction ? wrap_reference(encode(data), 76) : data;
+        int in_pipe[2];
+        int out_pipe[2];
+        REQUIRE(::pipe(in_pipe) == 0);
+        REQUIRE(::pipe(out_pipe) == 0);
+        // Feed in small pieces so reads come back short, and drain concurrently.
+        std::thread feeder([&] {
+            for (std::size_t i = 0; i < input.size(); i += 1000) {
+                const std::size_t n = std::min<std::size_t>(1000, input.size() - i);
+                REQUIRE(::write(in_pipe[1], input.data() + i, n) == static_cast<ssize_t>(n));
+            }
+            ::close(in_pipe[1]);
+        });
+        std::string output;
+        std::thread drainer([&] {
+            char buf[65536];
+            for (ssize_t n; (n = ::read(out_pipe[0], buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+        });
+        stream_options so;
+        so.block_bytes = 8192;
+        so.wrap_columns = 76;
+        const stream_result r = decode_direction
+                                    ? decode_stream(in_pipe[0], out_pipe[1], {.skip = ignore::whitespace}, so)
+                                    : encode_stream(in_pipe[0], out_pipe[1], {}, so);
+        ::close(out_pipe[1]);
+        feeder.join();
+        drainer.join();
+        ::close(in_pipe[0]);
+        ::close(out_pipe[0]);
+        CHECK(r.ok());
+        CHECK(output == (decode_direction ? data : wrap_reference(encode(data), 76)));
+    }
+}
+
+TEST_CASE("the coreutils dialect decodes each group of four on its own") {
+    temp_dir dir;
+    stream_options so;
+    so.dialect = decode_dialect::coreutils;
+    so.block_bytes = 4;  // every group in its own block
+    struct example {
+        std::string text;
+        std::string output;
+        bool ok;
+        std::uint64_t offset;
+    };
+    const example examples[] = {
+        {"YQ==YQ==", "aa", true, 0},         // padding may end any group
+        {"YR==", "a", true, 0},              // trailing bits are not checked
+        {"YQ", "a", false, 2},               // a short final group yields its byte, then fails
+        {"YW\nJ*", "ab", false, 4},          // a bad group yields what precedes the fault
+        {"YQ=\n=YWJj\n", "aabc", true, 0},   // '\n' may fall anywhere
+        {"YWJj YQ==", "abc", false, 4},      // a space is not skipped
+        {"YWJj\r\n", "abc", false, 4},       // nor is CR
+    };
+    for (const example& e : examples) {
+        write_file(dir.file("in"), e.text);
+        const stream_result r = decode_file(dir.file("in"), dir.file("out"), {}, so);
+        CAPTURE(e.text);
+        CHECK(r.ok() == e.ok);
+        if (e.ok) CHECK(read_file(dir.file("out")) == e.output);
+        else CHECK(r.offset == e.offset);
+        CHECK(r.bytes_written == e.output.size());
+    }
+    write_file(dir.file("in"), "Y*Q=\n= YQ==");
+    const stream_result r = decode_file(dir.file("in"), dir.file("out"), {.skip = ignore::non_alphabet}, so);
+    CHECK(r.ok());
+    CHECK(read_file(dir.file("out")) == "aa");
+}
+
+TEST_CASE("a forced kernel this build lacks is reported, not ignored") {
+    kernel_id missing = kernel_id::automatic;
+    for (kernel_id k : {kernel_id::neon, kernel_id::avx512, kernel_id::avx2})
+        if (!kernel_available(k)) missing = k;
+    if (missing == kernel_id::automatic) return;  // every kernel runs here: nothing to check
+    temp_dir dir;
+    write_file(dir.file("in"), "abc");
+    const stream_result r = encode_file(dir.file("in"), dir.file("out"), {.kernel = missing});
+    CHECK(r.failure == stream_failure::codec);
+    CHECK(r.code == status::kernel_unavailable);
+    CHECK(dir.entries() == std::vector<std::string>{"in"});
+}
