@@ -96,10 +96,10 @@ struct encoder {
         const __m256i hi = _mm256_mulhi_epu16(_mm256_and_si256(words, mask_hi_fields), mul_hi_fields);
         const __m256i lo = _mm256_mullo_epi16(_mm256_and_si256(words, mask_lo_fields), mul_lo_fields);
         const __m256i fields = _mm256_or_si256(hi, lo);
-        // encode_range_id: 0..12 from the saturating subtract, then 13 for fields < 26.
-        __m256i id = _mm256_subs_epu8(fields, _mm256_set1_epi8(51));
-        const __m256i below_26 = _mm256_cmpgt_epi8(_mm256_set1_epi8(26), fields);
-        id = _mm256_or_si256(id, _mm256_and_si256(below_26, _mm256_set1_epi8(13)));
+        // encode_range_id: 0..12 from the saturating subtract, then 13 where
+        // fields - 26 is negative (VPBLENDVB reads the sign bit).
+        const __m256i id = _mm256_blendv_epi8(_mm256_subs_epu8(fields, _mm256_set1_epi8(51)), _mm256_set1_epi8(13),
+                                              _mm256_sub_epi8(fields, _mm256_set1_epi8(26)));
         return _mm256_add_epi8(fields, _mm256_shuffle_epi8(offsets, id));
     }
 };
@@ -123,15 +123,11 @@ std::size_t encode_bulk(const std::uint8_t* src, std::size_t len, char* dst, alp
     std::size_t i = 0;
     char* out = dst;
     // Full 32-byte loads (24 bytes used) while they stay inside src.
-    for (; i + 24 * 3 + 32 <= len; i += 96, out += 128) {
+    for (; i + 24 + 32 <= len; i += 48, out += 64) {
         const __m256i a = enc(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
         const __m256i b = enc(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 24)));
-        const __m256i c = enc(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 48)));
-        const __m256i d = enc(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 72)));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), a);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), b);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 64), c);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 96), d);
     }
     for (; i + 32 <= len; i += 24, out += 32)
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), enc(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
@@ -242,12 +238,14 @@ constexpr translation_tables standard_translation = make_translation(standard_ch
 constexpr translation_tables url_translation = make_translation(url_chars);
 
 struct decoder {
-    __m256i class_of_high, invalid_for_low, offsets, special, nibble, pack_pairs, pack_words, gather, close_gap;
+    __m256i class_of_high, invalid_for_low, offsets, special, special_slot, nibble, pack_pairs, pack_words, gather, close_gap;
     explicit decoder(alphabet alpha) noexcept
         : class_of_high(broadcast16((alpha == alphabet::url ? url_validation : standard_validation).class_of_high)),
           invalid_for_low(broadcast16((alpha == alphabet::url ? url_validation : standard_validation).invalid_for_low)),
           offsets(broadcast16((alpha == alphabet::url ? url_translation : standard_translation).offsets)),
           special(_mm256_set1_epi8((alpha == alphabet::url ? url_translation : standard_translation).special)),
+          special_slot(_mm256_set1_epi8(static_cast<char>(
+              (static_cast<unsigned char>((alpha == alphabet::url ? url_translation : standard_translation).special) >> 4) | 8))),
           nibble(_mm256_set1_epi8(0x0F)),
           pack_pairs(_mm256_set1_epi32(0x01400140)),  // a*64 + b, c*64 + d
           pack_words(_mm256_set1_epi32(0x00011000)),  // ab*4096 + cd
@@ -264,7 +262,7 @@ struct decoder {
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi32(chars, 4), nibble);
         const __m256i lo = _mm256_and_si256(chars, nibble);
         const __m256i bad = _mm256_and_si256(_mm256_shuffle_epi8(class_of_high, hi), _mm256_shuffle_epi8(invalid_for_low, lo));
-        const __m256i slot = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(chars, special), _mm256_set1_epi8(8)));
+        const __m256i slot = _mm256_blendv_epi8(hi, special_slot, _mm256_cmpeq_epi8(chars, special));
         return {_mm256_add_epi8(chars, _mm256_shuffle_epi8(offsets, slot)), bad};
     }
     // 32 values -> 24 bytes in the low 24 bytes.
@@ -353,9 +351,30 @@ std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexce
         const __m256i x = load32(src + i);
         const __m256i space = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(match, x), x);
         // n <= i, so a whole 32-byte store (or 8-byte store below) ends inside dst[0, len).
-        if (all_zero(space)) {
+        const auto space_bits = static_cast<unsigned>(_mm256_movemask_epi8(space));
+        if (space_bits == 0) {
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + n), x);
             n += 32;
+            continue;
+        }
+        // A few whitespace bytes (line breaks in wrapped text): the block, then
+        // for each break, the bytes after it copied over it, each copy shifted by
+        // the breaks before. Copies write up to 32 bytes past this block's output,
+        // all before dst + i + 64 <= dst + len; later output overwrites them.
+        if (std::popcount(space_bits) <= 4 && i + 64 <= len) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + n), x);
+            if ((space_bits & (space_bits - 1)) == 0) {  // the common case, without a loop
+                const auto at = static_cast<std::size_t>(std::countr_zero(space_bits));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + n + at), load32(src + i + at + 1));
+                n += 31;
+                continue;
+            }
+            std::size_t removed = 0;
+            for (unsigned bits = space_bits; bits != 0; bits &= bits - 1, ++removed) {
+                const auto at = static_cast<std::size_t>(std::countr_zero(bits));
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + n + at - removed), load32(src + i + at + 1));
+            }
+            n += 32 - removed;
             continue;
         }
         alignas(32) std::uint64_t keep[4];
