@@ -8,18 +8,22 @@
 //   VPMULHUW (a right shift per half) and one VPMULLW (a left shift per half)
 //   move the four fields into four separate bytes. ASCII is field + offset, where
 //   the offset depends only on the field's range (A-Z, a-z, 0-9, the two specials);
-//   a saturating subtract and one compare turn the field into a 0..13 range id
-//   and VPSHUFB fetches the offset.
+//   a saturating subtract and a blend on the sign of field - 26 turn the field
+//   into a 0..13 range id, and VPSHUFB fetches the offset.
 // Decode: a character is valid when its high nibble's class bit is absent from
 //   the invalid mask of its low nibble (two VPSHUFB and a VPTEST for the whole
 //   block). The 6-bit value is character + offset, the offset picked by high
 //   nibble, except for the one special character ('/' or '_') that shares its
-//   high nibble with characters of a different offset: it gets a slot of its own.
+//   high nibble with characters of a different offset: a compare and a blend
+//   give it a slot of its own.
 //   VPMADDUBSW and VPMADDWD merge four values into a 24-bit word, VPSHUFB packs
 //   each lane's 12 bytes and VPERMD closes the gap between the lanes.
-// Strip whitespace: one VPSHUFB + compare finds SP and HT..CR in 32 bytes;
-//   blocks without any are copied whole, others are compacted 8 bytes at a time
-//   with PEXT (BMI2) using the keep mask as the bit selector.
+// Strip whitespace: one VPSHUFB + compare finds SP and HT..CR in 32 bytes.
+//   Blocks without any are copied whole; blocks with a few (the line breaks of
+//   wrapped text) are copied whole and then, per break, the rest of the block is
+//   copied again one position further left with an overlapping store; dense
+//   blocks are compacted 8 bytes at a time with PEXT (BMI2), the keep mask as
+//   the bit selector.
 //
 // Every lookup vector is derived at compile time from alphabet.h, and checked
 // there, so the kernel agrees with the scalar reference by construction. The last
