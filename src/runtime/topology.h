@@ -17,6 +17,9 @@ namespace calib64::runtime {
 // Used when neither L3 nor L2 size is reported (common in VMs): big enough that
 // "fits in cache" thresholds stay sensible, small enough not to overstate.
 inline constexpr std::uint64_t fallback_cache_bytes = 8ull << 20;
+// Cache sizes above these are hypervisor noise, not hardware (see apply_fallbacks).
+inline constexpr std::uint64_t implausible_l3_bytes = 256ull << 20;
+inline constexpr std::uint64_t implausible_l2_bytes = 64ull << 20;
 
 struct topology {
     unsigned packages = 1;
@@ -56,8 +59,8 @@ struct topology {
 // probe_topology() once per process (thread-safe, cached).
 [[nodiscard]] const topology& host_topology() noexcept;
 
-// Fills zero caches (L3 -> L2 -> fallback_cache_bytes, L2 -> L3/fallback, L1d -> 32 KiB)
-// and zero counts with safe values, noting each in `fallbacks`. probe_topology()
+// Fills zero or implausible caches (L3 -> L2 -> fallback_cache_bytes, L2 -> min(L3,
+// 512 KiB), L1d -> min(L2, 32 KiB)) and zero counts with safe values, noting each in `fallbacks`. probe_topology()
 // applies it; exposed so the rule is testable.
 void apply_fallbacks(topology& t);
 

@@ -1,0 +1,148 @@
+// Internal: the settings encode_auto / decode_auto run with, where each came from,
+// and how they are resolved (profile file, environment, topology defaults).
+//
+// Resolution is a pure function (settings_from) so selection logic is testable
+// without files, environment or timing; current_settings() applies it once per
+// process to the real environment and caches the immutable result.
+#pragma once
+
+#include <calib64/calib64.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/profile.h"
+#include "runtime/topology.h"
+
+namespace calib64::runtime {
+
+// Where a setting came from, for `calib64 profile show`.
+enum class origin : std::uint8_t {
+    built_in,     // a fixed library default
+    topology,     // derived from the probed host
+    profile,      // the calibration profile
+    environment,  // a CALIB64_* variable
+};
+[[nodiscard]] std::string_view origin_name(origin o) noexcept;  // "default", "topology", "profile", "environment"
+
+// From `from_bytes` on, use `how` (until the next point). Below the first: serial.
+struct threshold {
+    std::uint64_t from_bytes = 0;
+    backend how = backend::serial;
+};
+
+// Everything one operation needs to choose, resolved: read-only after resolution.
+struct operation_settings {
+    kernel_id kernel = kernel_id::automatic;
+    std::optional<backend> forced;       // CALIB64_BACKEND (other than auto)
+    std::vector<threshold> thresholds;   // increasing from_bytes
+    parallel_options par[3]{};           // indexed by backend
+    [[nodiscard]] choice choose(std::size_t size) const noexcept {
+        backend how = backend::serial;
+        if (forced) {
+            how = *forced;
+        } else {
+            for (const threshold& t : thresholds) {
+                if (size < t.from_bytes) break;
+                how = t.how;
+            }
+        }
+        return {how, kernel, par[static_cast<std::size_t>(how)]};
+    }
+};
+
+// One line of `calib64 profile show`.
+struct setting_row {
+    std::string name;    // "encode.kernel", "encode.work_stealing.from_bytes", "threads", ...
+    std::string value;   // as a person would write it: "avx512", "256 KiB", "2"
+    origin from = origin::built_in;
+    std::string note;    // e.g. the variable or file it came from; may be empty
+};
+
+struct resolved_settings {
+    operation_settings encode;
+    operation_settings decode;
+    std::string profile_path;     // the profile in use; empty when none
+    std::string profile_status;   // plain words: "loaded from ...", "none found", "rejected: ..."
+    std::vector<setting_row> rows;
+    // Problems found while resolving (bad variables, rejected profile). The runtime
+    // prints each once to stderr, prefixed "calib64: ".
+    std::vector<std::string> messages;
+
+    [[nodiscard]] const operation_settings& for_op(operation op) const noexcept {
+        return op == operation::encode ? encode : decode;
+    }
+};
+
+using environment = std::map<std::string, std::string, std::less<>>;
+
+// The CALIB64_* variables this library reads, documented in docs/profile.md.
+[[nodiscard]] std::span<const std::string_view> known_variables() noexcept;
+// This process's CALIB64_* variables (all of them, known or not).
+[[nodiscard]] environment process_environment();
+
+// Pure resolution. `loaded` is the profile found by the caller (nullptr: none),
+// `source` where it came from (for messages), `load_errors` why a found profile was
+// rejected (then `loaded` is nullptr). Applies the fingerprint check
+// (CALIB64_TRUST_PROFILE), then the environment overrides, then fills the rest from
+// the topology.
+[[nodiscard]] resolved_settings settings_from(const profile* loaded, std::string_view source,
+                                              const std::vector<profile_error>& load_errors,
+                                              const environment& env, const topology& host);
+
+// The default thresholds for a host without a profile (docs/profile.md explains the
+// reasoning). Exposed for tests and for the calibrate driver's comparison.
+[[nodiscard]] std::vector<threshold> topology_thresholds(operation op, const topology& host, kernel_id kernel);
+
+// Search order: CALIB64_PROFILE, calib64-profile.json beside the executable,
+// $XDG_CONFIG_HOME/calib64/profile.json (default ~/.config). Loads the first that
+// exists and resolves against `env` and `host`.
+[[nodiscard]] resolved_settings resolve_settings(const environment& env, const topology& host);
+// The candidate paths in search order, with the origin of each (for messages).
+[[nodiscard]] std::vector<std::filesystem::path> profile_search_path(const environment& env);
+
+// The settings in force in this process (resolved on first use, thread-safely,
+// messages printed once). The reference stays valid for the life of the process.
+// Inline so that encode_auto's per-call cost is one acquire load and a compare.
+namespace detail {
+extern std::atomic<const resolved_settings*> settings_in_force;
+[[nodiscard]] const resolved_settings& resolve_settings_once() noexcept;
+}  // namespace detail
+[[nodiscard]] inline const resolved_settings& current_settings() noexcept {
+    if (const resolved_settings* s = detail::settings_in_force.load(std::memory_order_acquire)) return *s;
+    return detail::resolve_settings_once();
+}
+
+// Tests only: make the next current_settings() resolve again from the process
+// environment, or use `s` from now on. Old settings stay alive (readers may hold them).
+void reset_settings_for_testing();
+void install_settings_for_testing(resolved_settings s);
+
+// `calib64 profile show`: the settings in force, one per line with their origin.
+[[nodiscard]] std::string format_settings(const resolved_settings& s);
+
+// `calib64 profile check FILE`: errors make the file unusable; notes are about this
+// host (foreign fingerprint, kernel this CPU cannot run) and do not.
+struct profile_check {
+    std::vector<profile_error> errors;
+    std::vector<std::string> notes;
+    [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
+};
+[[nodiscard]] profile_check check_profile_file(const std::filesystem::path& path);
+
+// Sizes as people write them: "4096", "64KiB", "1 MiB", "20MB", "1.5GiB" (B, kB/KB,
+// MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB powers of 1024; case-insensitive).
+// nullopt with *error set for anything else, or above 1 TiB.
+[[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text, std::string* error = nullptr);
+// "256 KiB", "1.5 MiB", "4096 B": exact binary units when possible.
+[[nodiscard]] std::string format_size(std::uint64_t bytes);
+
+}  // namespace calib64::runtime
