@@ -37,10 +37,13 @@
 namespace calib64 {
 namespace {
 
-constexpr std::size_t default_encode_block_bytes = 1536 * 1024;  // 3 * 512 Ki
-constexpr std::size_t default_decode_block_chars = 2048 * 1024;
+// Small blocks measured best here (docs/cli.md): they stay in L2 between stages and
+// touch few fresh pages; 192 KiB of input costs ~0.5k read() calls per 100 MiB.
+constexpr std::size_t default_encode_block_bytes = 192 * 1024;  // 3 * 64 Ki
+constexpr std::size_t default_decode_block_chars = 256 * 1024;
 constexpr std::size_t carry_room = 4;                    // room for the carried 0-3 characters
-constexpr std::size_t wrap_subchunk_bytes = 48 * 1024;  // encode-then-wrap step; stays in L2
+constexpr std::size_t read_piece_bytes = 64 * 1024;    // decode reads: counted while in L2
+constexpr std::size_t wrap_subchunk_bytes = 12 * 1024;  // encode-then-wrap step; stays in L1
 
 // ------------------------------------------------------------------ blocks
 
@@ -56,6 +59,10 @@ struct block {
     std::array<std::uint64_t, 4> carry_offset{};
     bool last = false;
     int read_errno = 0;  // the read after this block's data failed
+    // Decode: whitespace the reader counted in the data before the cut (an upper
+    // bound for what the block keeps), so workers can pick a fast path unscanned.
+    std::size_t newlines = 0;
+    std::size_t other_whitespace = 0;
 
     // Worker results.
     std::size_t out_len = 0;
@@ -138,27 +145,47 @@ bool is_significant(significance s, const std::uint8_t* values, unsigned char c)
     return true;
 }
 
-// Written as simple loops over bytes so the compiler vectorizes them.
-std::size_t count_newlines(const char* p, std::size_t n) noexcept {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) count += p[i] == '\n';
-    return count;
-}
+struct whitespace_counts {
+    std::size_t newlines = 0;
+    std::size_t spaces = 0;  // all six ASCII whitespace bytes, '\n' included
+};
 
-std::size_t count_spaces(const char* p, std::size_t n) noexcept {
-    std::size_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(p[i]);
-        count += (c == ' ') | (static_cast<unsigned char>(c - '\t') < 5);
+// One pass, written so the compiler vectorizes it: byte-wide lane counters that
+// are flushed before they can overflow.
+whitespace_counts count_whitespace(const char* p, std::size_t n) noexcept {
+    constexpr std::size_t lanes = 32;
+    constexpr std::size_t max_rounds = 255;
+    whitespace_counts counts;
+    std::size_t i = 0;
+    while (n - i >= lanes) {
+        std::uint8_t newline_lanes[lanes] = {};
+        std::uint8_t space_lanes[lanes] = {};
+        const std::size_t stop = i + std::min((n - i) / lanes, max_rounds) * lanes;
+        for (; i < stop; i += lanes) {
+            for (std::size_t j = 0; j < lanes; ++j) {
+                const auto c = static_cast<unsigned char>(p[i + j]);
+                newline_lanes[j] = static_cast<std::uint8_t>(newline_lanes[j] + (c == '\n'));
+                space_lanes[j] = static_cast<std::uint8_t>(space_lanes[j] + ((c == ' ') | (static_cast<unsigned char>(c - '\t') < 5)));
+            }
+        }
+        for (std::size_t j = 0; j < lanes; ++j) {
+            counts.newlines += newline_lanes[j];
+            counts.spaces += space_lanes[j];
+        }
     }
-    return count;
+    for (; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(p[i]);
+        counts.newlines += c == '\n';
+        counts.spaces += detail::is_ascii_whitespace(c);
+    }
+    return counts;
 }
 
 std::size_t count_significant(significance s, const std::uint8_t* values, const char* p, std::size_t n) noexcept {
     switch (s) {
         case significance::every_byte: return n;
-        case significance::not_newline: return n - count_newlines(p, n);
-        case significance::not_space: return n - count_spaces(p, n);
+        case significance::not_newline: return n - count_whitespace(p, n).newlines;
+        case significance::not_space: return n - count_whitespace(p, n).spaces;
         case significance::alphabet_or_pad: {
             std::size_t count = 0;
             for (std::size_t i = 0; i < n; ++i) count += is_significant(s, values, static_cast<unsigned char>(p[i]));
@@ -223,7 +250,7 @@ public:
         const stream_options& so = cfg.so;
         const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
         workers_ = so.workers != 0 ? so.workers : (so.how == backend::serial ? std::min(hw, 8u) : 2u);
-        blocks_ = std::max(so.blocks_in_flight != 0 ? so.blocks_in_flight : 2 * workers_, 3u);
+        blocks_ = std::max(so.blocks_in_flight != 0 ? so.blocks_in_flight : 4 * workers_, 3u);
         if (cfg.dir == direction::encode) {
             const std::size_t want = so.block_bytes != 0 ? so.block_bytes : default_encode_block_bytes;
             capacity_ = std::max<std::size_t>(3, want / 3 * 3);
@@ -276,12 +303,16 @@ private:
     // -------------------------------------------------------------- reader
 
     // Fills [dst, dst + want) from the input; returns bytes read, sets eof / err.
-    std::size_t fill(char* dst, std::size_t want, bool& eof, int& err) {
+    // Reads at most `piece` bytes per call and shows each piece to `on_data` while
+    // it is still in cache.
+    template <typename OnData>
+    std::size_t fill(char* dst, std::size_t want, std::size_t piece, bool& eof, int& err, OnData on_data) {
         std::size_t got = 0;
         while (got < want) {
             if (!input_is_regular_ && !wait_readable()) break;  // stopping
-            const ssize_t n = ::read(in_fd_, dst + got, want - got);
+            const ssize_t n = ::read(in_fd_, dst + got, std::min(piece, want - got));
             if (n > 0) {
+                on_data(dst + got, static_cast<std::size_t>(n));
                 got += static_cast<std::size_t>(n);
             } else if (n == 0) {
                 eof = true;
@@ -319,13 +350,35 @@ private:
             b->carry_offset = carry_offsets;
             bool eof = false;
             int err = 0;
-            b->data_len = fill(b->data(), capacity_, eof, err);
+            // Decode counts what the cut needs as the data arrives.
+            std::size_t significant = 0;
+            whitespace_counts ws;
+            if (cfg_.dir == direction::encode) {
+                b->data_len = fill(b->data(), capacity_, capacity_, eof, err, [](const char*, std::size_t) {});
+            } else if (significance_ == significance::alphabet_or_pad) {
+                b->data_len = fill(b->data(), capacity_, read_piece_bytes, eof, err, [&](const char* p, std::size_t n) {
+                    significant += count_significant(significance_, values_, p, n);
+                });
+            } else {
+                b->data_len = fill(b->data(), capacity_, read_piece_bytes, eof, err, [&](const char* p, std::size_t n) {
+                    const whitespace_counts piece = count_whitespace(p, n);
+                    ws.newlines += piece.newlines;
+                    ws.spaces += piece.spaces;
+                });
+                b->newlines = ws.newlines;
+                b->other_whitespace = ws.spaces - ws.newlines;
+                significant = b->data_len - (significance_ == significance::not_newline ? ws.newlines
+                                             : significance_ == significance::not_space  ? ws.spaces
+                                                                                         : 0);
+            }
             position += b->data_len;
             bytes_read_ = position;
             b->read_errno = err;
             b->last = eof || err != 0 || stop_.load(std::memory_order_acquire);
             carry_count = 0;
-            if (!b->last && cfg_.dir == direction::decode) cut_at_whole_groups(*b, carry_count, carry_chars, carry_offsets);
+            if (cfg_.dir == direction::decode) {
+                if (!b->last) cut_at_whole_groups(*b, significant, carry_count, carry_chars, carry_offsets);
+            }
             to_worker_[index % workers_]->push(b);
             if (b->last) break;
         }
@@ -334,10 +387,10 @@ private:
 
     // Moves the last (significant count % 4) significant characters of the block to
     // the carry, so the block holds whole groups.
-    void cut_at_whole_groups(block& b, unsigned& carry_count, std::array<char, 4>& chars,
-                             std::array<std::uint64_t, 4>& offsets) const {
+    void cut_at_whole_groups(block& b, std::size_t significant_in_data, unsigned& carry_count,
+                             std::array<char, 4>& chars, std::array<std::uint64_t, 4>& offsets) const {
         const char* data = b.data();
-        const std::size_t total = b.carry_count + count_significant(significance_, values_, data, b.data_len);
+        const std::size_t total = b.carry_count + significant_in_data;
         unsigned move = static_cast<unsigned>(total % 4);
         std::array<char, 4> rev_chars{};
         std::array<std::uint64_t, 4> rev_offsets{};
@@ -468,16 +521,31 @@ private:
         const stream_options& so = cfg_.so;
         const char* staged = b.staging();
         const std::size_t staged_len = b.staging_len();
+        auto* out = reinterpret_cast<std::uint8_t*>(b.out.get());
+        bool carry_has_whitespace = false;
+        for (unsigned i = 0; i < b.carry_count; ++i)
+            carry_has_whitespace |= detail::is_ascii_whitespace(static_cast<unsigned char>(staged[i]));
+        const bool only_newlines = significance_ == significance::not_newline && b.other_whitespace == 0 && !carry_has_whitespace;
+        if (only_newlines && b.newlines > 0) {
+            // With no whitespace but '\n', the library's whitespace skipping (SIMD) is
+            // exactly coreutils' newline skipping; anything it rejects takes the path below.
+            const decode_options lines{cfg_.dec.alpha, padding::required, ignore::whitespace, cfg_.dec.kernel};
+            const decode_result r = decode_with(so.how, {staged, staged_len}, {out, b.out_capacity}, lines, so.par);
+            if (r.ok()) {
+                b.out_len = r.written;
+                return;
+            }
+        }
         // The significant characters, contiguous: in place when nothing is skipped.
         const char* s = staged;
         std::size_t n = staged_len;
+        const bool no_newlines = only_newlines && b.newlines == 0;
         if (significance_ == significance::alphabet_or_pad ||
-            std::memchr(staged, '\n', staged_len) != nullptr) {
+            (!no_newlines && std::memchr(staged, '\n', staged_len) != nullptr)) {
             scratch.resize(staged_len);
             n = compact(staged, staged_len, scratch.data());
             s = scratch.data();
         }
-        auto* out = reinterpret_cast<std::uint8_t*>(b.out.get());
         const decode_options strict{cfg_.dec.alpha, padding::required, ignore::none, cfg_.dec.kernel};
         std::size_t pos = 0;
         std::size_t written = 0;
