@@ -56,7 +56,7 @@ __m256i broadcast16(const table16& t) noexcept {
 // ---------------------------------------------------------------- encode
 
 // The encoder's range id of a 6-bit field: 0 for 26..51, 1..12 for 52..63
-// (saturating v - 51), 13 for 0..25. Mirrors the SIMD sequence in encoder::ascii.
+// (saturating v - 51), 13 for 0..25. Mirrors the SIMD sequence in encoder::operator().
 constexpr int encode_range_id(int v) { return v < 26 ? 13 : v > 51 ? v - 51 : 0; }
 
 // offsets[range id] = ASCII - field value; fails to compile if one range id
