@@ -1,0 +1,97 @@
+// work_stealing: oneTBB parallel_for over the chunks inside a task_arena.
+//
+// Creating a task_arena per call costs more than a small call, so arenas are cached
+// per thread count for the life of the process: created once under a mutex, then
+// found with one atomic load. Nested use (a call from inside a TBB task) is TBB's
+// own business: parallel_for inside a task, or execute() of another arena from a
+// worker, are both supported and do not deadlock.
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+
+#include "parallel.h"
+
+namespace calib64::detail {
+namespace {
+
+// Trivially destructible, so it stays readable while and after static destructors run.
+constinit std::atomic<bool> arenas_destroyed{false};
+
+class arena_cache {
+public:
+    arena_cache() = default;
+    arena_cache(const arena_cache&) = delete;
+    arena_cache& operator=(const arena_cache&) = delete;
+    ~arena_cache() {
+        arenas_destroyed.store(true, std::memory_order_release);
+        for (auto& slot : arenas_) delete slot.load(std::memory_order_acquire);
+    }
+
+    tbb::task_arena* get(unsigned threads) noexcept {
+        auto& slot = arenas_[threads];
+        if (tbb::task_arena* a = slot.load(std::memory_order_acquire)) return a;
+        const std::lock_guard lock(create_mutex_);
+        if (tbb::task_arena* a = slot.load(std::memory_order_relaxed)) return a;
+        try {
+            // One slot is the caller's; TBB fills the rest from its worker threads.
+            auto* a = new tbb::task_arena(static_cast<int>(threads));
+            a->initialize();
+            slot.store(a, std::memory_order_release);
+            count_arena_created();
+            return a;
+        } catch (...) {
+            return nullptr;  // out of memory: the caller runs the chunks itself
+        }
+    }
+
+private:
+    std::array<std::atomic<tbb::task_arena*>, max_backend_threads + 1> arenas_{};
+    std::mutex create_mutex_;
+};
+
+arena_cache& arenas() noexcept {
+    static arena_cache cache;
+    return cache;
+}
+
+void run_all_here(const chunk_job_spec& job) noexcept {
+    for (std::size_t i = 0; i < job.count; ++i) job.run(job.context, i);
+}
+
+}  // namespace
+
+bool arenas_gone() noexcept { return arenas_destroyed.load(std::memory_order_acquire); }
+
+void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_threads: pipeline only*/) noexcept {
+    // TBB never runs more threads than its global limit (the hardware threads by
+    // default) and warns on stderr when an arena asks for more, so ask for no more.
+    const auto limit = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(limit, 1)));
+    if (threads < 2) return run_all_here(job);
+    tbb::task_arena* arena = arenas_gone() ? nullptr : arenas().get(threads);
+    if (arena == nullptr) return run_all_here(job);
+    try {
+        arena->execute([&] {
+            // Chunks are already grain-sized: one task per chunk, stolen as needed.
+            tbb::parallel_for(
+                tbb::blocked_range<std::size_t>(0, job.count, 1),
+                [&](const tbb::blocked_range<std::size_t>& r) {
+                    for (std::size_t i = r.begin(); i != r.end(); ++i) job.run(job.context, i);
+                },
+                tbb::simple_partitioner());
+        });
+    } catch (...) {
+        // Only TBB's own allocation can throw here; chunks are noexcept and
+        // idempotent, so running all of them again is correct.
+        run_all_here(job);
+    }
+}
+
+}  // namespace calib64::detail

@@ -1,0 +1,577 @@
+// The parallel backends as a specification: whatever the backend, thread count or
+// chunk size, encode_with / decode_with give exactly what serial encode / decode
+// give (bytes, status, offset, written); they survive many callers at once, nested
+// use and process exit. No timing assertions; deadlock guards only.
+#include <calib64/calib64.h>
+#include <doctest/doctest.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/parallel.h"
+
+using namespace calib64;
+
+namespace {
+
+constexpr std::array all_backends{backend::serial, backend::work_stealing, backend::pipeline};
+constexpr std::array parallel_backends{backend::work_stealing, backend::pipeline};
+
+std::string random_bytes(std::size_t n, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    return s;
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string encode_by(backend b, std::string_view in, const encode_options& o, const parallel_options& par) {
+    std::string out(encoded_length(in.size(), o.pad), '\0');
+    const encode_result r = encode_with(b, as_bytes(in), out, o, par);
+    REQUIRE(r.ok());
+    REQUIRE(r.written == out.size());
+    return out;
+}
+
+struct decoded {
+    decode_result result;
+    std::string bytes;  // the first result.written bytes of the output
+};
+
+decoded decode_by(backend b, std::string_view in, const decode_options& o, const parallel_options& par,
+                  std::size_t out_size) {
+    std::string out(out_size, '\x55');
+    decode_result r = b == backend::serial && par.threads == 0 && par.chunk_bytes == 0
+                          ? decode(in, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, o)
+                          : decode_with(b, in, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, o, par);
+    out.resize(std::min(r.written, out.size()));
+    return {r, out};
+}
+
+// Decodes with backend b and with serial decode(), and requires identical answers.
+void require_decode_matches_serial(backend b, std::string_view in, const decode_options& o,
+                                   const parallel_options& par, std::size_t out_size) {
+    const decoded want = decode_by(backend::serial, in, o, {}, out_size);
+    const decoded got = decode_by(b, in, o, par, out_size);
+    INFO("backend ", backend_name(b), " threads ", par.threads, " chunk ", par.chunk_bytes, " size ", in.size(),
+         " out ", out_size, " status ", describe(want.result.code), " vs ", describe(got.result.code));
+    REQUIRE(got.result.code == want.result.code);
+    REQUIRE(got.result.offset == want.result.offset);
+    REQUIRE(got.result.written == want.result.written);
+    REQUIRE(got.bytes == want.bytes);
+}
+
+// Sizes 0..3 and k * chunk + {-2..+2} for k up to `multiples`.
+std::vector<std::size_t> sizes_around(std::size_t chunk, std::size_t multiples) {
+    std::vector<std::size_t> sizes{0, 1, 2, 3, 4, 5};
+    for (std::size_t k = 1; k <= multiples; ++k)
+        for (std::size_t d = 0; d <= 4; ++d)
+            if (k * chunk + d >= 2) sizes.push_back(k * chunk + d - 2);
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+    return sizes;
+}
+
+padding padding_for(bool pad) { return pad ? padding::required : padding::forbidden; }
+
+// Fails the run (instead of hanging it) if `seconds` pass before it is destroyed.
+class deadlock_guard {
+public:
+    deadlock_guard(const char* what, int seconds) : thread_([this, what, seconds] {
+        std::unique_lock lock(mutex_);
+        if (!done_cv_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) {
+            std::fprintf(stderr, "deadlock guard: '%s' still running after %d s\n", what, seconds);
+            std::_Exit(97);
+        }
+    }) {}
+    ~deadlock_guard() {
+        {
+            const std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        done_cv_.notify_all();
+        thread_.join();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable done_cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
+
+// Line-wraps `text` at random widths with random whitespace (SP, HT, CR, LF, VT,
+// FF), including long whitespace-only runs and leading/trailing whitespace.
+std::string wrap_randomly(std::string_view text, std::mt19937_64& rng, std::size_t max_line) {
+    static constexpr char spaces[] = {' ', '\t', '\r', '\n', '\v', '\f'};
+    std::string out;
+    auto add_space = [&] {
+        const std::size_t run = rng() % 8 == 0 ? 1 + rng() % 40 : 1 + rng() % 2;
+        for (std::size_t i = 0; i < run; ++i) out += spaces[rng() % 6];
+    };
+    if (rng() % 2) add_space();
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t line = 1 + rng() % max_line;
+        out.append(text.substr(i, line));
+        i += line;
+        add_space();
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("backend names are serial, work_stealing and pipeline") {
+    CHECK(backend_name(backend::serial) == "serial");
+    CHECK(backend_name(backend::work_stealing) == "work_stealing");
+    CHECK(backend_name(backend::pipeline) == "pipeline");
+}
+
+TEST_CASE("the default thread count is the number of CPUs this process may use") {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
+    CHECK(detail::usable_cpus() == static_cast<unsigned>(CPU_COUNT(&set)));
+}
+
+TEST_CASE("every backend encodes byte-identically to serial around every chunk boundary") {
+    const std::string input = random_bytes(6 * 3000 + 8, 11);
+    for (const std::size_t chunk : {3u, 12u, 48u, 3000u}) {
+        for (const std::size_t size : sizes_around(chunk, chunk == 3000 ? 6 : 9)) {
+            const std::string_view in(input.data(), size);
+            for (const auto alpha : {alphabet::standard, alphabet::url}) {
+                for (const bool pad : {true, false}) {
+                    const encode_options o{alpha, pad};
+                    const std::string want = encode(in, o);
+                    for (const backend b : all_backends) {
+                        for (unsigned threads = 1; threads <= 8; ++threads) {
+                            INFO(backend_name(b), " chunk ", chunk, " size ", size, " threads ", threads, " pad ", pad);
+                            REQUIRE(encode_by(b, in, o, {threads, chunk}) == want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("every backend encodes megabytes byte-identically to serial with default and odd chunk sizes") {
+    const std::string input = random_bytes(3 * 1024 * 1024 + 7, 12);
+    for (const std::size_t size : {std::size_t{64 * 1024 - 1}, std::size_t{64 * 1024}, std::size_t{64 * 1024 + 1},
+                                   std::size_t{128 * 1024 + 1}, std::size_t{1024 * 1024}, input.size()}) {
+        const std::string_view in(input.data(), size);
+        for (const bool pad : {true, false}) {
+            const encode_options o{alphabet::standard, pad};
+            const std::string want = encode(in, o);
+            for (const backend b : parallel_backends) {
+                for (unsigned threads = 0; threads <= 8; threads += 2) {
+                    for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{100'000}}) {
+                        INFO(backend_name(b), " size ", size, " threads ", threads, " chunk ", chunk);
+                        REQUIRE(encode_by(b, in, o, {threads, chunk}) == want);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("every backend decodes byte-identically to serial around every chunk boundary") {
+    const std::string input = random_bytes(6 * 3000, 13);
+    for (const auto alpha : {alphabet::standard, alphabet::url}) {
+        for (const bool pad : {true, false}) {
+            const std::string text = encode(input, {alpha, pad});
+            for (const std::size_t chunk : {4u, 16u, 64u, 4000u}) {
+                for (const std::size_t size : sizes_around(chunk, chunk == 4000 ? 6 : 9)) {
+                    // A prefix of whole input bytes, so every size is a valid encoding.
+                    const std::size_t bytes = std::min(input.size(), size * 3 / 4);
+                    const std::string_view in = std::string_view(text).substr(0, encoded_length(bytes, pad));
+                    for (const padding p : {padding_for(pad), padding::optional}) {
+                        const decode_options o{alpha, p};
+                        for (const backend b : parallel_backends)
+                            for (unsigned threads = 1; threads <= 8; ++threads)
+                                require_decode_matches_serial(b, in, o, {threads, chunk}, max_decoded_length(in.size()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("every backend decodes megabytes byte-identically to serial") {
+    const std::string input = random_bytes(3 * 1024 * 1024 + 2, 14);
+    for (const bool pad : {true, false}) {
+        const std::string text = encode(input, {alphabet::url, pad});
+        const decode_options o{alphabet::url, padding::optional};
+        for (const backend b : parallel_backends) {
+            for (unsigned threads = 0; threads <= 8; threads += 4) {
+                for (const std::size_t chunk : {std::size_t{0}, std::size_t{5}, std::size_t{262'147}}) {
+                    std::string out(input.size(), '\0');
+                    const decode_result r =
+                        decode_with(b, text, {reinterpret_cast<std::uint8_t*>(out.data()), out.size()}, o, {threads, chunk});
+                    INFO(backend_name(b), " threads ", threads, " chunk ", chunk);
+                    REQUIRE(r.ok());
+                    REQUIRE(r.written == input.size());
+                    REQUIRE(out == input);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("decode errors anywhere give exactly serial's status, offset and written") {
+    const std::string text = encode(random_bytes(30 * 3, 15), {});  // 120 characters, 7.5 chunks of 16
+    const std::string bad_chars = std::string("!=*\n ") + '\0' + "-";
+    for (std::size_t pos = 0; pos < text.size(); ++pos) {
+        for (const char bad : bad_chars) {
+            std::string in = text;
+            in[pos] = bad;
+            for (const padding p : {padding::required, padding::forbidden, padding::optional}) {
+                for (const backend b : parallel_backends)
+                    for (const unsigned threads : {2u, 3u})
+                        require_decode_matches_serial(b, in, {alphabet::standard, p}, {threads, 16}, 200);
+            }
+        }
+    }
+}
+
+TEST_CASE("padding inside a middle chunk is bad padding, as in serial") {
+    // "QQ==" closes the first chunk of 16 characters: fine alone, wrong mid-input.
+    const std::string in = "QUJDREVGR0hJSkQQ==" + encode(random_bytes(60, 16), {});
+    const std::string exact_edge = "QUJDREVGR0hJSkQQ" "QQ==" + encode(random_bytes(60, 17), {});
+    for (const std::string& text : {in, exact_edge, std::string("QQ==QQ==QQ==QQ==QQ==")}) {
+        for (const padding p : {padding::required, padding::optional, padding::forbidden})
+            for (const backend b : parallel_backends)
+                for (const std::size_t chunk : {4u, 8u, 16u})
+                    require_decode_matches_serial(b, text, {alphabet::standard, p}, {2, chunk}, 200);
+    }
+}
+
+TEST_CASE("truncated input and non-canonical trailing bits are reported like serial") {
+    const std::string base = encode(random_bytes(100, 18), {});  // ends in "==": 1 byte in the last quantum
+    for (std::size_t cut = 0; cut <= 8; ++cut) {
+        const std::string in = base.substr(0, base.size() - cut);
+        for (const padding p : {padding::required, padding::optional, padding::forbidden})
+            for (const backend b : parallel_backends) require_decode_matches_serial(b, in, {alphabet::standard, p}, {2, 8}, 200);
+    }
+    std::string noncanonical = base;
+    noncanonical[noncanonical.size() - 3] = 'B';  // "xB==": unused bits set
+    for (const backend b : parallel_backends) require_decode_matches_serial(b, noncanonical, {}, {3, 12}, 200);
+}
+
+TEST_CASE("a too-small output buffer is reported like serial, in every decode mode") {
+    const std::string data = random_bytes(3000, 19);
+    const std::string text = encode(data, {});
+    std::mt19937_64 rng(20);
+    const std::string wrapped = wrap_randomly(text, rng, 60);
+    for (const std::size_t out_size : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, data.size() - 1, data.size(),
+                                       data.size() + 1}) {
+        for (const ignore skip : {ignore::none, ignore::whitespace, ignore::non_alphabet}) {
+            const std::string& in = skip == ignore::none ? text : wrapped;
+            for (const backend b : parallel_backends)
+                require_decode_matches_serial(b, in, {alphabet::standard, padding::required, skip}, {2, 64}, out_size);
+        }
+    }
+    for (const backend b : all_backends) {
+        std::string out(10, '\0');
+        const encode_result r = encode_with(b, as_bytes(data), out, {}, {2, 300});
+        CHECK(r.code == status::output_too_small);
+        CHECK(r.written == 0);
+    }
+}
+
+TEST_CASE("an unavailable kernel is reported like serial") {
+    for (const kernel_id k : {kernel_id::avx2, kernel_id::avx512, kernel_id::neon}) {
+        if (kernel_available(k)) continue;
+        const std::string data = random_bytes(1000, 21);
+        const std::string text = encode(data, {});
+        for (const backend b : all_backends) {
+            std::string out(2000, '\0');
+            const encode_result e = encode_with(b, as_bytes(data), out, {alphabet::standard, true, k}, {2, 30});
+            CHECK(e.code == status::kernel_unavailable);
+            require_decode_matches_serial(b, text, {alphabet::standard, padding::required, ignore::none, k}, {2, 32}, 2000);
+            require_decode_matches_serial(b, text, {alphabet::standard, padding::required, ignore::whitespace, k}, {2, 32}, 2000);
+        }
+    }
+}
+
+TEST_CASE("whitespace-skipping decode matches serial on every backend for random wrapping") {
+    std::mt19937_64 rng(22);
+    for (int round = 0; round < 60; ++round) {
+        const std::size_t bytes = rng() % 3 == 0 ? rng() % 40 : rng() % 5000;
+        const bool pad = rng() % 2;
+        const alphabet alpha = rng() % 2 ? alphabet::standard : alphabet::url;
+        const std::string data = random_bytes(bytes, rng());
+        const std::string text = wrap_randomly(encode(data, {alpha, pad}), rng, 1 + rng() % 100);
+        for (const ignore skip : {ignore::whitespace, ignore::non_alphabet}) {
+            const decode_options o{alpha, padding::optional, skip};
+            for (const backend b : parallel_backends) {
+                for (const std::size_t chunk : {1u, 3u, 5u, 7u, 16u, 61u, 1000u}) {
+                    require_decode_matches_serial(b, text, o, {2 + static_cast<unsigned>(chunk % 3), chunk},
+                                                  max_decoded_length(text.size()));
+                }
+            }
+            // And the bytes are the original data.
+            const decoded got = decode_by(backend::pipeline, text, o, {3, 8}, bytes + 3);
+            REQUIRE(got.result.ok());
+            REQUIRE(got.bytes == data);
+        }
+    }
+}
+
+TEST_CASE("whitespace right at chunk edges, whitespace-only chunks and a padded quantum split across chunks") {
+    const std::string data = random_bytes(47, 23);  // ends in one byte: "xx=="
+    const std::string text = encode(data, {});
+    for (const std::size_t chunk : {2u, 4u, 8u, 12u}) {
+        // Whitespace exactly at each chunk edge, then whole chunks of whitespace.
+        std::string at_edges;
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            at_edges += text[i];
+            if ((at_edges.size() + 1) % chunk == 0) at_edges += '\n';
+        }
+        std::string blank_chunks;
+        for (std::size_t i = 0; i < text.size(); i += 3)
+            blank_chunks += text.substr(i, 3) + std::string(chunk * (1 + i % 3), ' ');
+        std::string split_padding = text.substr(0, text.size() - 2) + std::string(chunk, '\n') + "=" +
+                                    std::string(chunk, ' ') + "=" + std::string(2 * chunk + 1, '\r');
+        std::string only_space(5 * chunk, ' ');
+        for (const std::string& in : {at_edges, blank_chunks, split_padding, only_space, std::string(" ") + text}) {
+            for (const ignore skip : {ignore::whitespace, ignore::non_alphabet})
+                for (const padding p : {padding::required, padding::optional})
+                    for (const backend b : parallel_backends)
+                        for (const unsigned threads : {2u, 5u})
+                            require_decode_matches_serial(b, in, {alphabet::standard, p, skip}, {threads, chunk}, 100);
+        }
+    }
+}
+
+TEST_CASE("whitespace-skipping decode errors give serial's status, offset and written on every backend") {
+    std::mt19937_64 rng(24);
+    const std::string data = random_bytes(300, 25);
+    const std::string text = wrap_randomly(encode(data, {}), rng, 30);
+    for (std::size_t pos = 0; pos < text.size(); pos += 1 + rng() % 3) {
+        for (const char bad : {'!', '=', '\0', 'A', '\n', '-'}) {
+            std::string in = text;
+            in[pos] = bad;
+            for (const ignore skip : {ignore::whitespace, ignore::non_alphabet})
+                for (const padding p : {padding::required, padding::forbidden, padding::optional})
+                    for (const backend b : parallel_backends)
+                        require_decode_matches_serial(b, in, {alphabet::standard, p, skip}, {3, 1 + pos % 40}, 400);
+        }
+    }
+    // Data after the padding, with whitespace between.
+    const std::string after_pad = encode(random_bytes(40, 26), {}) + " \n QUJD";
+    for (const backend b : parallel_backends)
+        require_decode_matches_serial(b, after_pad, {alphabet::standard, padding::optional, ignore::whitespace}, {2, 7}, 100);
+}
+
+TEST_CASE("whitespace-skipping decode of megabytes matches serial with default chunks") {
+    std::mt19937_64 rng(27);
+    const std::string data = random_bytes(2 * 1024 * 1024 + 1, 28);
+    std::string text = encode(data, {});
+    std::string wrapped;
+    for (std::size_t i = 0; i < text.size(); i += 76) wrapped += text.substr(i, 76) + "\r\n";
+    for (const backend b : parallel_backends)
+        for (const unsigned threads : {0u, 2u, 7u})
+            require_decode_matches_serial(b, wrapped, {alphabet::standard, padding::required, ignore::whitespace},
+                                          {threads, 0}, data.size());
+}
+
+TEST_CASE("32 threads calling each backend at once with mixed sizes all get correct results") {
+    const deadlock_guard guard("32-thread stress", 240);
+    const std::string data = random_bytes(1536 * 1024, 29);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> callers;
+    for (unsigned t = 0; t < 32; ++t) {
+        callers.emplace_back([&, t] {
+            std::mt19937_64 rng(100 + t);
+            for (int call = 0; call < 12; ++call) {
+                const backend b = parallel_backends[(t + call) % 2];
+                const std::size_t bytes = rng() % 4 == 0 ? rng() % data.size() : rng() % 70'000;
+                const parallel_options par{1 + static_cast<unsigned>(rng() % 4),
+                                           rng() % 2 ? 0 : 3 * (1 + rng() % 20'000)};
+                const std::string_view in(data.data(), bytes);
+                std::string out(encoded_length(bytes), '\0');
+                if (!encode_with(b, as_bytes(in), out, {}, par).ok() || out != encode(in, {})) ++failures;
+                std::string back(bytes, '\0');
+                const decode_result r =
+                    decode_with(b, out, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}, {}, par);
+                if (!r.ok() || r.written != bytes || back != in) ++failures;
+            }
+        });
+    }
+    for (auto& c : callers) c.join();
+    CHECK(failures.load() == 0);
+}
+
+TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock") {
+    const deadlock_guard guard("calls from TBB tasks", 120);
+    const std::string data = random_bytes(300'000, 30);
+    const std::string want = encode(data, {});
+    std::atomic<int> failures{0};
+    tbb::parallel_for(0, 16, [&](int i) {
+        const backend b = parallel_backends[i % 2];
+        const std::string got = encode_by(b, data, {}, {static_cast<unsigned>(2 + i % 3), 30'000});
+        if (got != want) ++failures;
+        std::string back(data.size(), '\0');
+        const decode_result r =
+            decode_with(parallel_backends[(i + 1) % 2], got, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()},
+                        {}, {2, 40'000});
+        if (!r.ok() || back != data) ++failures;
+    });
+    CHECK(failures.load() == 0);
+}
+
+namespace {
+struct nested_call_context {
+    const std::string* data;
+    const std::string* want;
+    std::atomic<int>* failures;
+    std::atomic<int>* inline_on_pool;
+};
+
+void nested_call_chunk(const void* context, std::size_t index) noexcept {
+    const auto& c = *static_cast<const nested_call_context*>(context);
+    // Inside a pool chunk, a pipeline call must be answered inline, not queued.
+    if (detail::pipeline_must_run_inline()) ++*c.inline_on_pool;
+    const backend b = parallel_backends[index % 2];
+    std::string out(c.want->size(), '\0');
+    if (!encode_with(b, as_bytes(*c.data), out, {}, {3, 9'000}).ok() || out != *c.want) ++*c.failures;
+}
+}  // namespace
+
+TEST_CASE("backend calls from pipeline workers run inline, correctly, without deadlock") {
+    const deadlock_guard guard("calls from pipeline workers", 120);
+    const std::string data = random_bytes(100'000, 31);
+    const std::string want = encode(data, {});
+    std::atomic<int> failures{0};
+    std::atomic<int> inline_on_pool{0};
+    const nested_call_context context{&data, &want, &failures, &inline_on_pool};
+    for (const unsigned threads : {2u, 3u, 4u})
+        detail::run_in_pool({&nested_call_chunk, &context, 24}, threads, false);
+    CHECK(failures.load() == 0);
+    CHECK(inline_on_pool.load() == 3 * 24);
+}
+
+TEST_CASE("pipeline workers are created once per thread count and reused across calls") {
+    const std::string data = random_bytes(600'000, 32);
+    const std::string want = encode(data, {});
+    REQUIRE(encode_by(backend::pipeline, data, {}, {5, 60'000}) == want);  // the 5-thread pool exists now
+    const backend_stats before = backend_statistics();
+    for (int i = 0; i < 20; ++i) REQUIRE(encode_by(backend::pipeline, data, {}, {5, 60'000}) == want);
+    const backend_stats after = backend_statistics();
+    CHECK(after.pipeline_workers_started == before.pipeline_workers_started);
+    // Every chunk ran exactly once, by a worker or by the caller (10 chunks a call).
+    const auto chunks = (after.pipeline_chunks_by_workers - before.pipeline_chunks_by_workers) +
+                        (after.pipeline_chunks_by_callers - before.pipeline_chunks_by_callers);
+    CHECK(chunks == 20 * 10);
+}
+
+TEST_CASE("work_stealing arenas are created once per thread count and reused") {
+    const std::string data = random_bytes(200'000, 33);
+    const std::string want = encode(data, {});
+    REQUIRE(encode_by(backend::work_stealing, data, {}, {6, 30'000}) == want);
+    const auto before = backend_statistics().work_stealing_arenas_created;
+    for (int i = 0; i < 20; ++i) REQUIRE(encode_by(backend::work_stealing, data, {}, {6, 30'000}) == want);
+    CHECK(backend_statistics().work_stealing_arenas_created == before);
+}
+
+TEST_CASE("the pipeline caller runs chunks itself when the queue is full") {
+    const std::string data = random_bytes(3 * 20'000, 34);  // 20000 chunks of 3 bytes: more than the queue holds
+    const auto before = backend_statistics().pipeline_queue_full;
+    CHECK(encode_by(backend::pipeline, data, {}, {2, 3}) == encode(data, {}));
+    CHECK(backend_statistics().pipeline_queue_full > before);
+}
+
+TEST_CASE("pinned pipeline workers produce the same bytes") {
+    const std::string data = random_bytes(500'000, 35);
+    const std::string text = encode(data, {});
+    for (const unsigned threads : {2u, 3u}) {
+        CHECK(encode_by(backend::pipeline, data, {}, {threads, 30'000, true}) == text);
+        require_decode_matches_serial(backend::pipeline, text, {}, {threads, 40'000, true}, data.size());
+    }
+}
+
+// ---------------------------------------------------------------- process exit
+// The parent runs this binary again with only the child test case below; the child
+// starts every pool, leaves them idle and returns from main. It must exit 0,
+// promptly: static destructors stop and join the pool, and a static object whose
+// destructor runs after the pools are gone still gets correct (inline) results.
+
+namespace {
+struct uses_backends_after_pools_are_gone {
+    ~uses_backends_after_pools_are_gone() {
+        const std::string data = random_bytes(200'000, 36);
+        const std::string want = encode(data, {});
+        for (const backend b : parallel_backends) {
+            std::string out(want.size(), '\0');
+            if (!encode_with(b, as_bytes(data), out, {}, {3, 30'000}).ok() || out != want) std::_Exit(3);
+        }
+    }
+};
+}  // namespace
+
+TEST_CASE("child process: start every pool, then exit" * doctest::skip()) {
+    // Constructed before the pools, so destroyed after them.
+    static uses_backends_after_pools_are_gone late_user;
+    const std::string data = random_bytes(400'000, 37);
+    const std::string want = encode(data, {});
+    for (const backend b : parallel_backends)
+        for (const unsigned threads : {2u, 4u})
+            for (const bool pin : {false, true}) REQUIRE(encode_by(b, data, {}, {threads, 30'000, pin}) == want);
+}
+
+TEST_CASE("the pools start and shut down cleanly at program exit") {
+    char self[4096];
+    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE(len > 0);
+    self[len] = '\0';
+    std::string no_skip = "--no-skip";
+    std::string filter = "--test-case=child process: start every pool, then exit";
+    char* argv[] = {self, no_skip.data(), filter.data(), nullptr};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t child = 0;
+    REQUIRE(posix_spawn(&child, self, &actions, nullptr, argv, environ) == 0);
+    posix_spawn_file_actions_destroy(&actions);
+    // A hang at exit is the failure this test exists for: give it 60 s (the child
+    // takes well under a second), then kill it.
+    int wstatus = 0;
+    bool exited = false;
+    for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 10) {
+        const pid_t r = waitpid(child, &wstatus, WNOHANG);
+        REQUIRE(r >= 0);
+        if (r == child) {
+            exited = true;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!exited) {
+        kill(child, SIGKILL);
+        (void)waitpid(child, &wstatus, 0);
+    }
+    REQUIRE(exited);
+    REQUIRE(WIFEXITED(wstatus));
+    CHECK(WEXITSTATUS(wstatus) == 0);
+}
