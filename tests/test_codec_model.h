@@ -35,10 +35,20 @@ inline std::string_view chars_of(calib64::alphabet a) {
     return a == calib64::alphabet::url ? url_chars : standard_chars;
 }
 
-// The 6-bit value of c, or -1 when c is not in the alphabet.
+// The 6-bit value of c, or -1 when c is not in the alphabet (the position of c
+// in the alphabet string, looked up once per byte value).
 inline int value_of(unsigned char c, calib64::alphabet a) {
-    const auto at = chars_of(a).find(static_cast<char>(c));
-    return at == std::string_view::npos ? -1 : static_cast<int>(at);
+    struct table {
+        int value[256];
+        explicit table(std::string_view chars) {
+            for (int b = 0; b < 256; ++b) {
+                const auto at = chars.find(static_cast<char>(b));
+                value[b] = at == std::string_view::npos ? -1 : static_cast<int>(at);
+            }
+        }
+    };
+    static const table standard(standard_chars), url(url_chars);
+    return (a == calib64::alphabet::url ? url : standard).value[c];
 }
 
 inline bool is_whitespace(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
