@@ -60,9 +60,14 @@ std::filesystem::path scratch_dir(const std::string& name) {
 }
 
 std::filesystem::path source_root() {
-    // meson sets the variable; otherwise this file's own location (tests/ in the source tree).
-    const char* root = std::getenv("CALIB64_TEST_SOURCE_ROOT");
-    return root ? std::filesystem::path(root) : std::filesystem::path(__FILE__).parent_path().parent_path();
+    // meson sets the variable; run by hand, try this file's own location (relative to
+    // the build folder) and the current folder.
+    if (const char* root = std::getenv("CALIB64_TEST_SOURCE_ROOT")) return root;
+    for (const std::filesystem::path& candidate : {std::filesystem::path(__FILE__).parent_path().parent_path(),
+                                                   std::filesystem::path("..") / std::filesystem::path(__FILE__).parent_path().parent_path(),
+                                                   std::filesystem::path(".")})
+        if (std::filesystem::exists(candidate / "docs" / "profile.schema.json")) return candidate;
+    return ".";
 }
 
 // A small JSON Schema (2020-12) checker covering what docs/profile.schema.json uses.

@@ -389,6 +389,7 @@ resolved_settings settings_from(const profile* loaded, std::string_view source,
                 out.rows.push_back({prefix + ".chunk_bytes", "backend default", origin::built_in, ""});
             }
         }
+        s.finish();
     }
     return out;
 }
@@ -472,6 +473,8 @@ void reset_settings_for_testing() {
 }
 
 void install_settings_for_testing(resolved_settings s) {
+    s.encode.finish();
+    s.decode.finish();
     std::lock_guard lock(settings_mutex());
     publish(std::move(s));
 }

@@ -45,6 +45,23 @@ struct operation_settings {
     std::optional<backend> forced;       // CALIB64_BACKEND (other than auto)
     std::vector<threshold> thresholds;   // increasing from_bytes
     parallel_options par[3]{};           // indexed by backend
+    // Sizes below this run serial: the fast path of encode_auto is one compare.
+    // Derived from forced and thresholds by finish().
+    std::uint64_t serial_below_bytes = UINT64_MAX;
+
+    void finish() noexcept {
+        serial_below_bytes = UINT64_MAX;
+        if (forced) {
+            if (*forced != backend::serial) serial_below_bytes = 0;
+            return;
+        }
+        for (const threshold& t : thresholds) {
+            if (t.how != backend::serial) {
+                serial_below_bytes = t.from_bytes;
+                break;
+            }
+        }
+    }
     [[nodiscard]] choice choose(std::size_t size) const noexcept {
         backend how = backend::serial;
         if (forced) {
