@@ -204,7 +204,7 @@ struct stream_options {
     parallel_options par{};         // for `how` (ignored by serial)
     unsigned workers = 0;           // block workers; 0: a default from the CPU count and `how`
     std::size_t block_bytes = 0;    // input bytes per block; 0: default. Rounded to a multiple of 3 (encode) / 4 (decode)
-    unsigned blocks_in_flight = 0;  // buffers in the pipeline; 0: 4 per worker
+    unsigned blocks_in_flight = 0;  // buffers in the pipeline; 0: 4 per worker, at most 64
     std::string_view input_name;    // names used in error messages ("" for fds: "standard input" / "fd N")
     std::string_view output_name;
 };

@@ -250,7 +250,10 @@ public:
         const stream_options& so = cfg.so;
         const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
         workers_ = so.workers != 0 ? so.workers : (so.how == backend::serial ? std::min(hw, 8u) : 2u);
-        blocks_ = std::max(so.blocks_in_flight != 0 ? so.blocks_in_flight : 4 * workers_, 3u);
+        // Default pool: 4 blocks per worker, but never more than 64 (memory stays a few
+        // tens of MiB even for --threads 1000); an explicit count is taken as given.
+        blocks_ = std::max(so.blocks_in_flight != 0 ? so.blocks_in_flight : std::min(4 * workers_, 64u), 3u);
+        workers_ = std::min(workers_, blocks_);  // a worker without a block would only idle
         if (cfg.dir == direction::encode) {
             const std::size_t want = so.block_bytes != 0 ? so.block_bytes : default_encode_block_bytes;
             capacity_ = std::max<std::size_t>(3, want / 3 * 3);
