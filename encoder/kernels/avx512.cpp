@@ -15,10 +15,14 @@
 // Partial blocks use masked loads and stores, so the kernel needs no scalar tail
 // beyond the final 1-2 bytes, and never touches memory outside its buffers.
 // GCC 12's VBMI intrinsics trip a false -Wmaybe-uninitialized inside the header.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include <array>
 #include <bit>

@@ -24,7 +24,7 @@ enum class alphabet : std::uint8_t {
 // Which padding a decoder accepts.
 enum class padding : std::uint8_t {
     required,   // the input must be a whole number of 4-character quanta
-    forbidden,  // '=' is an invalid character; a final 2- or 3-character quantum is fine
+    forbidden,  // any '=' is bad_padding; a final 2- or 3-character quantum is fine
     optional,   // either of the above
 };
 
