@@ -13,5 +13,7 @@ namespace calib64 {
 int run_calibrate(int argc, char** argv);
 // Exit status: 0 done, 1 a profile could not be read, 2 bad usage.
 int run_report_compare(int argc, char** argv);
+// `calib64 report SUB ...`: dispatches SUB ("compare") to the function above.
+int run_report(int argc, char** argv);
 
 }  // namespace calib64

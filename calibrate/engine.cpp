@@ -250,7 +250,10 @@ bool engine::run_round(std::vector<cell>& cells, const std::vector<std::size_t>&
         auto doc = nlohmann::json::parse(reporter.json_text_.str());
         if (context_.is_null() && doc.contains("context")) context_ = doc["context"];
         for (auto& b : doc.value("benchmarks", nlohmann::json::array())) {
-            const auto it = by_name.find(b.value("name", std::string{}));
+            // Google Benchmark appends "/iterations:N/real_time" to the registered name.
+            std::string name = b.value("name", std::string{});
+            name = name.substr(0, name.find("/iterations:"));
+            const auto it = by_name.find(name);
             if (it != by_name.end()) {
                 const cell& c = cells[it->second];
                 b["calib64"] = {{"phase", c.phase}, {"op", c.op}, {"series", c.series},

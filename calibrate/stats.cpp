@@ -66,7 +66,7 @@ bimodality detect_bimodal(std::span<const double> samples, double min_separation
     bimodality out;
     const std::size_t n = samples.size();
     const std::size_t min_side = std::max<std::size_t>(2, static_cast<std::size_t>(std::ceil(0.2 * static_cast<double>(n))));
-    if (n < 2 * min_side) return out;
+    if (n < 6 || n < 2 * min_side) return out;  // fewer samples cannot tell two levels from noise
     std::vector<double> v(samples.begin(), samples.end());
     std::sort(v.begin(), v.end());
     const double overall = median(v);
@@ -175,7 +175,7 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
             const std::size_t best_prev = *std::min_element(dp.begin(), dp.end());
             std::vector<std::size_t> next(k_backends, inf);
             for (std::size_t b = 0; b < k_backends; ++b)
-                if (rounded(loss[s][b]) <= w + eps) next[b] = std::min(dp[b], best_prev + 1);
+                if (rounded(loss[s][b]) <= w + eps) next[b] = b == 0 ? dp[b] : std::min(dp[b], best_prev + 1);
             dp = next;
         }
         return *std::min_element(dp.begin(), dp.end());
@@ -228,7 +228,7 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
                 // or start a new one
                 if (k > 0)
                     for (std::size_t p = 0; p < k_backends; ++p) {
-                        if (p == b || !dp[s - 1][p][k - 1].reachable) continue;
+                        if (p == b || b == 0 || !dp[s - 1][p][k - 1].reachable) continue;
                         cell c = dp[s - 1][p][k - 1];
                         c.prev_backend = static_cast<int>(p);
                         if (better(c, best)) best = c;

@@ -32,7 +32,7 @@ struct interval {
 
 // Two clusters in a handful of samples (e.g. memory bandwidth that flips between
 // two levels from run to run). Found by the widest gap in the sorted samples; it
-// counts only when each side holds at least max(2, 20%) of the samples, the gap is
+// counts only with at least 6 samples, when each side holds at least max(2, 20%) of them, the gap is
 // wider than either side's own spread, and the two cluster medians differ by at
 // least `min_separation` of the overall median.
 struct bimodality {
@@ -91,6 +91,9 @@ struct plan_choice {
     double worst_loss = 0;  // max over sizes of the loss of the chosen backend
     double total_loss = 0;
 };
+// Backend 0 (the simplest) may only open the plan: a parallel backend's fixed
+// costs shrink relative to the work as sizes grow, so "serial again above a
+// parallel range" is a noise artefact, not a plan worth shipping.
 // Finds the plan with at most `max_segments` segments that minimises, in order:
 // the worst loss (rounded to `loss_resolution`), the number of segments, the
 // total loss, and then prefers simpler backends (lower numbers) and later

@@ -1,0 +1,399 @@
+// The calibration driver: its statistics on synthetic samples (where the right
+// answer is known), its SVG writer, and one end-to-end `calibrate --quick` run.
+// No timing assertions: the machine may be busy; only structure and validity.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calibrate.h"
+#include "internal.h"
+#include "machine.h"
+#include "runtime/profile.h"
+#include "stats.h"
+#include "svg.h"
+
+using namespace calib64::calib;
+
+namespace {
+
+std::vector<double> noisy(double level, double spread, int n, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> d(level, spread);
+    std::vector<double> v;
+    for (int i = 0; i < n; ++i) v.push_back(std::max(1.0, d(rng)));
+    return v;
+}
+
+// A minimal XML well-formedness check: balanced, properly nested tags, quoted
+// attributes, no raw '<' or '&' outside markup and entities.
+bool well_formed_xml(const std::string& s, std::string& why) {
+    std::vector<std::string> stack;
+    std::size_t i = 0;
+    bool root_seen = false;
+    while (i < s.size()) {
+        if (s[i] == '<') {
+            if (s.compare(i, 5, "<?xml") == 0) {
+                const auto e = s.find("?>", i);
+                if (e == std::string::npos) return why = "unterminated declaration", false;
+                i = e + 2;
+                continue;
+            }
+            const auto e = s.find('>', i);
+            if (e == std::string::npos) return why = "unterminated tag", false;
+            std::string tag = s.substr(i + 1, e - i - 1);
+            i = e + 1;
+            if (!tag.empty() && tag[0] == '/') {
+                const std::string name = tag.substr(1);
+                if (stack.empty() || stack.back() != name) return why = "mismatched </" + name + ">", false;
+                stack.pop_back();
+                continue;
+            }
+            const bool self_closing = !tag.empty() && tag.back() == '/';
+            if (self_closing) tag.pop_back();
+            const std::string name = tag.substr(0, tag.find_first_of(" \n\t"));
+            if (name.empty()) return why = "empty tag name", false;
+            // Attributes: name="value" with no '<' inside values.
+            std::size_t q = 0;
+            for (char c : tag) q += c == '"';
+            if (q % 2 != 0) return why = "unbalanced quotes in <" + name + ">", false;
+            if (tag.find('<') != std::string::npos) return why = "'<' inside <" + name + ">", false;
+            if (stack.empty() && root_seen) return why = "second root element", false;
+            root_seen = true;
+            if (!self_closing) stack.push_back(name);
+            continue;
+        }
+        if (s[i] == '&') {
+            const auto e = s.find(';', i);
+            if (e == std::string::npos || e - i > 6) return why = "bare '&'", false;
+            i = e + 1;
+            continue;
+        }
+        if (stack.empty() && !std::isspace(static_cast<unsigned char>(s[i]))) return why = "text outside the root", false;
+        ++i;
+    }
+    if (!stack.empty()) return why = "unclosed <" + stack.back() + ">", false;
+    if (!root_seen) return why = "no root element", false;
+    return true;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Loss matrix rows: {serial, work_stealing, pipeline}.
+using loss_rows = std::vector<std::vector<double>>;
+
+}  // namespace
+
+TEST_CASE("the bootstrap interval of the median contains the median and lies within the samples") {
+    for (int n : {1, 2, 3, 5, 7, 15, 40}) {
+        const auto s = noisy(1000, 80, n, static_cast<std::uint64_t>(n));
+        const interval iv = bootstrap_median_ci(s, 42);
+        CAPTURE(n);
+        CHECK(iv.mid == doctest::Approx(median(s)));
+        CHECK(iv.low <= iv.mid);
+        CHECK(iv.mid <= iv.high);
+        CHECK(iv.low >= *std::min_element(s.begin(), s.end()));
+        CHECK(iv.high <= *std::max_element(s.begin(), s.end()));
+    }
+}
+
+TEST_CASE("the bootstrap interval is reproducible for a seed and narrows when samples agree") {
+    const auto s = noisy(1000, 100, 15, 3);
+    const interval a = bootstrap_median_ci(s, 9), b = bootstrap_median_ci(s, 9);
+    CHECK(a.low == b.low);
+    CHECK(a.high == b.high);
+    const auto tight = noisy(1000, 5, 15, 3);
+    CHECK(bootstrap_median_ci(tight, 9).relative_width() < a.relative_width());
+}
+
+TEST_CASE("median of an even count is the mean of the two middle values") {
+    const std::vector<double> v = {4, 1, 3, 2};
+    CHECK(median(v) == doctest::Approx(2.5));
+    CHECK(median(std::vector<double>{}) == 0);
+}
+
+TEST_CASE("a paired ratio clearing the noise band is a win; inside the band it is a tie") {
+    const auto base = noisy(1000, 30, 9, 1);
+    std::vector<double> faster, same, slower;
+    for (double b : base) {
+        faster.push_back(b * 1.10);
+        same.push_back(b * 1.01);
+        slower.push_back(b * 0.88);
+    }
+    CHECK(compare_paired(faster, base, 0.03, 1).outcome == verdict::a_wins);
+    CHECK(compare_paired(same, base, 0.03, 1).outcome == verdict::tie);
+    CHECK(compare_paired(slower, base, 0.03, 1).outcome == verdict::b_wins);
+    CHECK(compare_paired(faster, base, 0.03, 1).ratio.mid == doctest::Approx(1.10));
+}
+
+TEST_CASE("pairing by round cancels drift that an unpaired comparison would not") {
+    // Each round the machine runs at a different speed; A is always 6% faster
+    // than B in the same round, but the rounds' spread dwarfs that.
+    std::vector<double> a, b;
+    for (int r = 0; r < 9; ++r) {
+        const double machine = 500 + 150.0 * r;
+        b.push_back(machine);
+        a.push_back(machine * 1.06);
+    }
+    CHECK(compare_paired(a, b, 0.03, 5).outcome == verdict::a_wins);
+    // The unpaired intervals overlap completely.
+    CHECK(bootstrap_median_ci(a, 1).low < bootstrap_median_ci(b, 1).high);
+}
+
+TEST_CASE("a noisy ratio whose interval straddles the band is a tie, not a win") {
+    std::vector<double> a, b;
+    const double ratios[] = {1.3, 0.8, 1.25, 0.85, 1.2, 0.9, 1.1};
+    for (double r : ratios) {
+        b.push_back(1000);
+        a.push_back(1000 * r);
+    }
+    CHECK(compare_paired(a, b, 0.03, 2).outcome == verdict::tie);
+}
+
+TEST_CASE("a win that holds in only one of two machine states is a tie") {
+    // Rounds alternate between a slow and a fast memory mode; A wins 40% in the
+    // fast mode but loses 10% in the slow one.
+    std::vector<double> a, b;
+    std::vector<int> mode;
+    for (int r = 0; r < 15; ++r) {
+        const bool fast = r % 5 != 0;
+        b.push_back(fast ? 40000 : 25000);
+        a.push_back(fast ? 56000 : 22500);
+        mode.push_back(fast ? 1 : 0);
+    }
+    const auto plain = compare_paired(a, b, 0.03, 3);
+    REQUIRE(plain.outcome == verdict::a_wins);
+    const auto split = compare_paired(a, b, 0.03, 3, mode);
+    CHECK(split.outcome == verdict::tie);
+    CHECK(split.overturned_by_mode);
+    // A win in both modes stays a win.
+    std::vector<double> a2;
+    for (std::size_t i = 0; i < b.size(); ++i) a2.push_back(b[i] * 1.2);
+    CHECK(compare_paired(a2, b, 0.03, 3, mode).outcome == verdict::a_wins);
+}
+
+TEST_CASE("two bandwidth levels across rounds are detected as bimodal") {
+    const std::vector<double> two_levels = {25100, 40800, 24800, 41500, 25300, 40200, 39900, 25050};
+    const bimodality b = detect_bimodal(two_levels);
+    CHECK(b.bimodal);
+    CHECK(b.low_median == doctest::Approx(25075).epsilon(0.01));
+    CHECK(b.high_median == doctest::Approx(40500).epsilon(0.01));
+    CHECK(b.low_count == 4);
+    CHECK(b.high_count == 4);
+}
+
+TEST_CASE("ordinary noise, a single outlier and too few samples are not called bimodal") {
+    CHECK_FALSE(detect_bimodal(noisy(30000, 900, 12, 8)).bimodal);
+    CHECK_FALSE(detect_bimodal(std::vector<double>{30000, 30100, 29900, 30050, 18000, 30020, 29950}).bimodal);
+    CHECK_FALSE(detect_bimodal(std::vector<double>{25000, 25100, 40000, 40100}).bimodal);  // 4 samples: cannot tell
+    CHECK_FALSE(detect_bimodal(std::vector<double>{1000, 1010, 1040, 1050, 1005, 1045}).bimodal);  // < 15% apart
+}
+
+TEST_CASE("crossovers are found where the decisive winner flips, across ties") {
+    using v = verdict;
+    const std::vector<verdict> seq = {v::b_wins, v::b_wins, v::tie, v::tie, v::a_wins, v::a_wins, v::tie, v::b_wins};
+    const auto x = find_crossovers(seq);
+    REQUIRE(x.size() == 2);
+    CHECK(x[0].last_index == 1);
+    CHECK(x[0].first_index == 4);
+    CHECK(x[0].from == v::b_wins);
+    CHECK(x[0].to == v::a_wins);
+    CHECK(x[1].last_index == 5);
+    CHECK(x[1].first_index == 7);
+    CHECK(find_crossovers(std::vector<verdict>{v::tie, v::a_wins, v::tie, v::a_wins}).empty());
+}
+
+TEST_CASE("crossover detection on synthetic throughput curves finds the size where the curves cross") {
+    // serial flat at 6000 MB/s; work_stealing pays a fixed 40 us then runs at 11000 MB/s:
+    // they cross near 40e-6 / (1/6000e6 - 1/11000e6) ~ 528 kB.
+    std::vector<std::uint64_t> sizes;
+    for (std::uint64_t s = 4096; s <= (64u << 20); s *= 2) sizes.push_back(s);
+    std::vector<verdict> verdicts;
+    for (std::uint64_t s : sizes) {
+        const double serial_t = static_cast<double>(s) / 6000e6, ws_t = 40e-6 + static_cast<double>(s) / 11000e6;
+        std::vector<double> a, b;
+        for (int r = 0; r < 7; ++r) {
+            const double jitter = 1 + 0.01 * ((r * 37) % 5 - 2);
+            a.push_back(static_cast<double>(s) / ws_t / 1e6 * jitter);
+            b.push_back(static_cast<double>(s) / serial_t / 1e6 * jitter);
+        }
+        verdicts.push_back(compare_paired(a, b, 0.03, s).outcome);
+    }
+    const auto x = find_crossovers(verdicts);
+    REQUIRE(x.size() == 1);
+    CHECK(x[0].from == verdict::b_wins);
+    CHECK(x[0].to == verdict::a_wins);
+    CHECK(sizes[x[0].last_index] < 528000);
+    CHECK(sizes[x[0].first_index] > 528000);
+}
+
+TEST_CASE("with no decisive loss anywhere the plan keeps the simplest backend") {
+    const loss_rows all_ties(20, std::vector<double>{0, 0, 0});
+    const plan_choice p = choose_plan(all_ties);
+    REQUIRE(p.segments.size() == 1);
+    CHECK(p.segments[0].backend == 0);
+    CHECK(p.worst_loss == 0);
+}
+
+TEST_CASE("a clean crossover gives one switch, placed as late as the measurements allow") {
+    // Sizes 0-4: serial fine, parallel loses; 5-6: all tie; 7+: serial loses 40%.
+    loss_rows loss;
+    for (int s = 0; s < 5; ++s) loss.push_back({0, 0.3, 0.5});
+    for (int s = 5; s < 7; ++s) loss.push_back({0, 0, 0});
+    for (int s = 7; s < 12; ++s) loss.push_back({0.4, 0, 0.1});
+    const plan_choice p = choose_plan(loss);
+    REQUIRE(p.segments.size() == 2);
+    CHECK(p.segments[0].backend == 0);
+    CHECK(p.segments[1].backend == 1);
+    CHECK(p.segments[1].first_index == 7);  // ties keep the simpler backend
+    CHECK(p.worst_loss == 0);
+}
+
+TEST_CASE("serial never returns above a parallel range, whatever a noisy size says") {
+    loss_rows loss;
+    for (int s = 0; s < 4; ++s) loss.push_back({0, 0.2, 0.2});
+    for (int s = 4; s < 8; ++s) loss.push_back({0.3, 0, 0});
+    loss.push_back({0, 0.05, 0.05});  // one noisy size where serial looks best
+    for (int s = 9; s < 12; ++s) loss.push_back({0.3, 0, 0});
+    const plan_choice p = choose_plan(loss);
+    for (std::size_t k = 1; k < p.segments.size(); ++k) CHECK(p.segments[k].backend != 0);
+    CHECK(p.segments.front().backend == 0);
+    CHECK(p.worst_loss == doctest::Approx(0.05));
+}
+
+TEST_CASE("a backend order other than serial, work_stealing, pipeline is followed when measured") {
+    loss_rows loss;
+    for (int s = 0; s < 3; ++s) loss.push_back({0, 0.3, 0.3});
+    for (int s = 3; s < 6; ++s) loss.push_back({0.5, 0.2, 0});
+    for (int s = 6; s < 9; ++s) loss.push_back({0.5, 0, 0.2});
+    const plan_choice p = choose_plan(loss);
+    REQUIRE(p.segments.size() == 3);
+    CHECK(p.segments[1].backend == 2);
+    CHECK(p.segments[1].first_index == 3);
+    CHECK(p.segments[2].backend == 1);
+    CHECK(p.segments[2].first_index == 6);
+}
+
+TEST_CASE("geometric midpoints are rounded to whole quanta") {
+    CHECK(geometric_midpoint(1 << 20, 4 << 20, 1) == 2u << 20);
+    const auto m = geometric_midpoint(1000, 3001, 4);
+    CHECK(m % 4 == 0);
+    CHECK(m > 1000);
+    CHECK(m < 3001);
+}
+
+TEST_CASE("the aggregate cpu line of /proc/stat is parsed, steal included") {
+    const auto t = parse_proc_stat("cpu  100 5 50 1000 20 3 2 7 0 0\ncpu0 1 2 3 4\n");
+    REQUIRE(t.has_value());
+    CHECK(t->busy == 160);
+    CHECK(t->idle == 1020);
+    CHECK(t->steal == 7);
+    CHECK_FALSE(parse_proc_stat("intr 1 2 3").has_value());
+}
+
+TEST_CASE("the SVG writer produces well-formed XML, escaping labels") {
+    svg_chart c;
+    c.title = "encode <fast> & \"safe\"";
+    c.x_label = "size";
+    c.y_label = "MB/s";
+    svg_series s;
+    s.label = "work_stealing & co";
+    s.color = "#d62728";
+    for (double x = 4096; x <= 1e8; x *= 2) {
+        s.x.push_back(x);
+        s.y.push_back(1000 + x / 1e5);
+        s.y_low.push_back(900 + x / 1e5);
+        s.y_high.push_back(1100 + x / 1e5);
+    }
+    c.series.push_back(s);
+    c.markers.push_back({1 << 20, "L2 <1 MiB>", "#999"});
+    const std::string svg = render_svg(c);
+    std::string why;
+    CHECK_MESSAGE(well_formed_xml(svg, why), why);
+    CHECK(svg.find("encode &lt;fast&gt; &amp; &quot;safe&quot;") != std::string::npos);
+    CHECK(svg.find("<polygon") != std::string::npos);   // the interval band
+    CHECK(svg.find("<polyline") != std::string::npos);  // the median line
+    // An empty chart is still a valid document.
+    CHECK(well_formed_xml(render_svg(svg_chart{}), why));
+    // The checker itself rejects broken markup.
+    CHECK_FALSE(well_formed_xml("<svg><g></svg>", why));
+    CHECK_FALSE(well_formed_xml("<svg>a & b</svg>", why));
+}
+
+TEST_CASE("calibrate rejects unknown arguments and bad values with status 2") {
+    const char* a1[] = {"calibrate", "--bogus"};
+    CHECK(calib64::run_calibrate(2, const_cast<char**>(a1)) == 2);
+    const char* a2[] = {"calibrate", "--seed", "-x"};
+    CHECK(calib64::run_calibrate(3, const_cast<char**>(a2)) == 2);
+    const char* a3[] = {"calibrate", "--max-size", "12 parsecs"};
+    CHECK(calib64::run_calibrate(3, const_cast<char**>(a3)) == 2);
+}
+
+TEST_CASE("calibrate --quick runs end to end and writes a valid profile, report, raw data and charts") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("calib64-calibrate-test-" + std::to_string(std::random_device{}()));
+    std::filesystem::remove_all(dir);
+    const std::string out = dir.string();
+    const char* argv[] = {"calibrate", "--quick", "--no-progress", "--seed", "7", "--out", out.c_str()};
+    REQUIRE(calib64::run_calibrate(7, const_cast<char**>(argv)) == 0);
+
+    const auto loaded = calib64::runtime::load_profile(dir / "profile.json");
+    for (const auto& e : loaded.errors) MESSAGE(calib64::runtime::to_string(e));
+    REQUIRE(loaded.ok());
+    const auto& p = *loaded.value;
+    CHECK(p.host.fingerprint == calib64::runtime::fingerprint(calib64::runtime::host_topology()));
+    CHECK(p.encode.kernel != calib64::kernel_id::automatic);
+    CHECK(p.decode.kernel != calib64::kernel_id::automatic);
+    CHECK(p.encode.tuning.size() == 2);
+    CHECK_FALSE(p.validation.empty());
+    for (const auto& v : p.validation) {
+        CHECK(v.auto_mb_per_s > 0);
+        CHECK(v.backend_mb_per_s.size() == 3);
+        CHECK(v.auto_over_best > 0);
+    }
+    bool memcpy_curve = false;
+    for (const auto& c : p.curves) memcpy_curve = memcpy_curve || c.op == "memcpy";
+    CHECK(memcpy_curve);
+
+    const std::string report = slurp(dir / "report.md");
+    for (const char* section : {"## Host", "## Machine check", "## Kernels", "## Sweep: encode", "## Sweep: decode",
+                                "## Switch points", "## Validation", "## Duration", "(encode.svg)", "(decode.svg)"})
+        CHECK_MESSAGE(report.find(section) != std::string::npos, section);
+    for (const char* chart : {"encode.svg", "decode.svg"}) {
+        std::string why;
+        CHECK_MESSAGE(well_formed_xml(slurp(dir / chart), why), chart, ": ", why);
+    }
+    const auto raw = nlohmann::json::parse(slurp(dir / "benchmark-raw.json"));
+    CHECK(raw["benchmarks"].size() > 100);
+    CHECK(raw["benchmarks"][0].contains("real_time"));
+    CHECK(raw["benchmarks"][0]["calib64"].contains("round"));
+    // Nothing half-written is left behind.
+    for (const auto& f : std::filesystem::directory_iterator(dir))
+        CHECK_MESSAGE(f.path().string().find(".tmp") == std::string::npos, f.path().string());
+
+    // report compare: the same profile twice, side by side.
+    const std::string compared = compare_profiles(p, p, "a", "b");
+    CHECK(compared.find(p.host.host_id) != std::string::npos);
+    CHECK(compared.find("encode backends") != std::string::npos);
+    const char* cmp_ok[] = {"compare", out.c_str(), out.c_str()};
+    CHECK(calib64::run_report_compare(3, const_cast<char**>(cmp_ok)) == 0);
+    const std::string missing = (dir / "nope.json").string();
+    const char* cmp_bad[] = {"compare", out.c_str(), missing.c_str()};
+    CHECK(calib64::run_report_compare(3, const_cast<char**>(cmp_bad)) == 1);
+    const char* cmp_usage[] = {"compare", out.c_str()};
+    CHECK(calib64::run_report_compare(2, const_cast<char**>(cmp_usage)) == 2);
+    std::filesystem::remove_all(dir);
+}
