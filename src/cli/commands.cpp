@@ -1,6 +1,8 @@
 // The subcommand table. One row per subcommand; see commands.h for how to add one.
 #include "commands.h"
 
+#include "calibrate.h"  // calibrate/: run_calibrate, run_report
+
 #include <array>
 
 namespace calib64::cli {
@@ -9,6 +11,8 @@ namespace {
 constexpr std::array table{
     subcommand{"encode", "encode FILE (or stdin) to base64, the default", run_encode},
     subcommand{"decode", "decode base64 (same as -d)", run_decode},
+    subcommand{"calibrate", "measure this host; write results/<host-id>/profile.json and report.md", calib64::run_calibrate},
+    subcommand{"report", "report compare A B: two calibration profiles side by side", calib64::run_report},
 };
 }  // namespace
 
