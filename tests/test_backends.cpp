@@ -428,7 +428,12 @@ TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock")
     const std::string data = random_bytes(300'000, 30);
     const std::string want = encode(data, {});
     std::atomic<int> failures{0};
+    // Each task acquires the test's data and releases its results through this
+    // atomic: TBB guarantees both, but ThreadSanitizer cannot see inside libtbb.
+    std::atomic<int> handoff{0};
+    handoff.store(0, std::memory_order_release);
     tbb::parallel_for(0, 16, [&](int i) {
+        (void)handoff.load(std::memory_order_acquire);
         const backend b = parallel_backends[i % 2];
         const std::string got = encode_by(b, data, {}, {static_cast<unsigned>(2 + i % 3), 30'000});
         if (got != want) ++failures;
@@ -437,7 +442,9 @@ TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock")
             decode_with(parallel_backends[(i + 1) % 2], got, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()},
                         {}, {2, 40'000});
         if (!r.ok() || back != data) ++failures;
+        handoff.fetch_add(1, std::memory_order_acq_rel);
     });
+    CHECK(handoff.load(std::memory_order_acquire) == 16);
     CHECK(failures.load() == 0);
 }
 
@@ -574,4 +581,21 @@ TEST_CASE("the pools start and shut down cleanly at program exit") {
     REQUIRE(exited);
     REQUIRE(WIFEXITED(wstatus));
     CHECK(WEXITSTATUS(wstatus) == 0);
+}
+
+TEST_CASE("inputs that fit in one default chunk (64 KiB) run serially inside the parallel backends") {
+    const std::string data = random_bytes(64 * 1024, 38);
+    const std::string text = encode(data, {});
+    const backend_stats before = backend_statistics();
+    CHECK(encode_by(backend::pipeline, data, {}, {2, 0}) == text);
+    CHECK(encode_by(backend::pipeline, data.substr(0, 1000), {}, {8, 0}) == encode(data.substr(0, 1000), {}));
+    require_decode_matches_serial(backend::pipeline, text.substr(0, 64 * 1024), {}, {2, 0}, data.size());
+    const backend_stats after = backend_statistics();
+    CHECK(after.pipeline_chunks_by_callers == before.pipeline_chunks_by_callers);
+    CHECK(after.pipeline_chunks_by_workers == before.pipeline_chunks_by_workers);
+    // A few bytes more than a chunk (64 KiB rounded up to a multiple of 3) is two chunks.
+    CHECK(encode_by(backend::pipeline, data + "xyz", {}, {2, 0}) == encode(data + "xyz", {}));
+    const backend_stats split = backend_statistics();
+    CHECK(split.pipeline_chunks_by_callers + split.pipeline_chunks_by_workers ==
+          after.pipeline_chunks_by_callers + after.pipeline_chunks_by_workers + 2);
 }

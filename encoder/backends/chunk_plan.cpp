@@ -27,12 +27,12 @@ unsigned effective_threads(const parallel_options& par) noexcept {
     return std::clamp(t, 1u, max_backend_threads);
 }
 
-// Chunk size in input units (bytes for encode, characters for decode), a multiple
-// of `quantum` (3 or 4): the caller's, or max(64 KiB, size / (threads * 4)) so that
+// Chunk size in input units (bytes for encode, characters for decode), rounded up
+// to a multiple of `quantum` (3 or 4): the caller's, or max(64 KiB, size / (threads * 4)) so that
 // each thread gets about four chunks to balance with.
 std::size_t chunk_size(std::size_t input_size, unsigned threads, std::size_t requested, std::size_t quantum) noexcept {
     std::size_t c = requested != 0 ? requested : std::max(default_min_chunk_bytes, input_size / (std::size_t{threads} * 4));
-    c = std::max(c / quantum * quantum, quantum);
+    c = std::max((c + quantum - 1) / quantum * quantum, quantum);  // up: 64 KiB stays one chunk
     if (input_size / c >= max_chunks) c = (input_size / max_chunks + quantum) / quantum * quantum;
     return c;
 }

@@ -77,16 +77,29 @@ void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_thread
     if (threads < 2) return run_all_here(job);
     tbb::task_arena* arena = arenas_gone() ? nullptr : arenas().get(threads);
     if (arena == nullptr) return run_all_here(job);
+    // Redundant with TBB's own guarantees, but visible to ThreadSanitizer, which
+    // cannot see the synchronization inside the uninstrumented libtbb: the caller
+    // publishes the job (release) to every chunk (acquire), and every chunk
+    // publishes its output (acq_rel) to the caller (acquire after execute). One
+    // atomic per chunk of tens of KiB: free.
+    std::atomic<std::size_t> handoff{0};
+    handoff.store(0, std::memory_order_release);
     try {
         arena->execute([&] {
+            // execute() may run this on an arena worker while the caller waits.
+            (void)handoff.load(std::memory_order_acquire);
             // Chunks are already grain-sized: one task per chunk, stolen as needed.
             tbb::parallel_for(
                 tbb::blocked_range<std::size_t>(0, job.count, 1),
                 [&](const tbb::blocked_range<std::size_t>& r) {
+                    (void)handoff.load(std::memory_order_acquire);
                     for (std::size_t i = r.begin(); i != r.end(); ++i) job.run(job.context, i);
+                    handoff.fetch_add(1, std::memory_order_acq_rel);
                 },
                 tbb::simple_partitioner());
+            handoff.fetch_add(1, std::memory_order_acq_rel);
         });
+        (void)handoff.load(std::memory_order_acquire);
     } catch (...) {
         // Only TBB's own allocation can throw here; chunks are noexcept and
         // idempotent, so running all of them again is correct.
