@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "runtime/topology.h"
 
@@ -198,4 +200,16 @@ TEST_CASE("the host id is readable, directory-safe and ends in the fingerprint")
     CHECK(std::all_of(here.begin(), here.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     }));
+}
+
+TEST_CASE("skipping hwloc's I/O plugins keeps a user's own choice") {
+    // Runs single-threaded inside doctest; setenv is safe here.
+    ::setenv("HWLOC_PLUGINS_BLACKLIST", "user-choice", 1);
+    skip_hwloc_io_plugins();
+    CHECK(std::string(std::getenv("HWLOC_PLUGINS_BLACKLIST")) == "user-choice");
+    ::unsetenv("HWLOC_PLUGINS_BLACKLIST");
+    skip_hwloc_io_plugins();
+    REQUIRE(std::getenv("HWLOC_PLUGINS_BLACKLIST") != nullptr);
+    CHECK(std::string(std::getenv("HWLOC_PLUGINS_BLACKLIST")).find("hwloc_opencl") != std::string::npos);
+    ::unsetenv("HWLOC_PLUGINS_BLACKLIST");
 }

@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -315,6 +316,10 @@ topology probe_topology() noexcept {
         return safe;
     }
     return t;
+}
+
+void skip_hwloc_io_plugins() noexcept {
+    ::setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_opencl,hwloc_gl,hwloc_pci,hwloc_xml_libxml,hwloc_cuda,hwloc_nvml,hwloc_rsmi,hwloc_levelzero", 0);
 }
 
 const topology& host_topology() noexcept {

@@ -56,6 +56,13 @@ struct topology {
 // a one-CPU machine with fallback caches and notes in `fallbacks`.
 [[nodiscard]] topology probe_topology() noexcept;
 
+// hwloc dlopens its I/O plugins (OpenCL, GL, PCI, libxml2) on first use; none of them
+// matters to calib64 and on this development VM they cost 100-200 ms of the first
+// encode_auto call. This sets HWLOC_PLUGINS_BLACKLIST to skip them unless the user has
+// set it. setenv is not thread-safe: call it first thing in main(), before any thread
+// starts (the calib64 tool does); libraries must not call it on behalf of applications.
+void skip_hwloc_io_plugins() noexcept;
+
 // probe_topology() once per process (thread-safe, cached).
 [[nodiscard]] const topology& host_topology() noexcept;
 
