@@ -37,10 +37,10 @@ mode_config quick_mode() {
     return {"quick", 0.8, 0.8, 1.0, 4.0, 1.2, 2.0, 3, 4, 0.3e-3, 1.5e-3, 1, 1, false, 1, 4, {0, 1u << 20}};
 }
 mode_config default_mode() {
-    return {"default", 5, 5, 9, 32, 10, 12, 5, 15, 1e-3, 8e-3, 2, 4, true, 2, 8, {0, 256u << 10, 1u << 20, 4u << 20}};
+    return {"default", 4, 4, 9, 32, 8, 10, 5, 15, 0.5e-3, 3e-3, 2, 4, true, 2, 8, {0, 256u << 10, 1u << 20, 4u << 20}};
 }
 mode_config thorough_mode() {
-    return {"thorough", 15, 15, 40, 150, 40, 40, 9, 31, 4e-3, 25e-3, 3, 8, true, 3, 12,
+    return {"thorough", 15, 15, 40, 150, 40, 40, 9, 31, 1e-3, 10e-3, 3, 8, true, 3, 12,
             {0, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 16u << 20}};
 }
 
@@ -235,12 +235,12 @@ struct phase_runner {
         const double left = std::max(budget_s - seconds_since(t0), budget_s * 0.3);
         const int rounds = eng.plan(cells, left, cal.mode.min_rounds, cal.mode.max_rounds, cal.mode.min_sample_s,
                                     cal.mode.max_sample_s);
-        if (!eng.run(cells, rounds)) {
+        if (!eng.run(cells, rounds, cal.mode.min_rounds, left)) {
             error = eng.error();
             return false;
         }
         prog.end_phase();
-        cal.phases.push_back({name, seconds_since(t0), rounds, cells.size()});
+        cal.phases.push_back({name, seconds_since(t0), eng.rounds_run(), cells.size()});
         return true;
     }
 };
@@ -725,8 +725,8 @@ int calibrate_main(int argc, char** argv) {
             std::string err = eng.probe(more_cells);
             if (!err.empty()) return fail(err, interrupted);
             const int rounds = eng.plan(more_cells, budget, m.min_rounds, m.max_rounds, m.min_sample_s, m.max_sample_s);
-            if (!eng.run(more_cells, rounds)) return fail(eng.error(), interrupted);
-            refine_rounds = std::max(refine_rounds, rounds);
+            if (!eng.run(more_cells, rounds, m.min_rounds, budget)) return fail(eng.error(), interrupted);
+            refine_rounds = std::max(refine_rounds, eng.rounds_run());
             refine_cells += more_cells.size();
             for (operation op : ops) absorb(op, more_cells, true);
             prog.update(static_cast<double>(depth + 1) / m.refine_depth);

@@ -72,9 +72,12 @@ public:
     int plan(std::vector<cell>& cells, double budget_s, int min_rounds, int max_rounds, double min_sample_s,
              double max_sample_s);
 
-    // Runs `rounds` rounds; each in a fresh random order (blocks shuffled, cells
-    // shuffled within a block). Returns false when interrupted or a run failed.
-    bool run(std::vector<cell>& cells, int rounds);
+    // Runs up to `rounds` rounds; each in a fresh random order (blocks shuffled, cells
+    // shuffled within a block). After `min_rounds`, stops early when another round
+    // would overrun `budget_s` (the plan's estimate can be off on a busy machine).
+    // Returns false when interrupted or a run failed; rounds_run() says how many ran.
+    bool run(std::vector<cell>& cells, int rounds, int min_rounds = 0, double budget_s = 1e300);
+    [[nodiscard]] int rounds_run() const { return rounds_run_; }
 
     [[nodiscard]] const std::string& error() const { return error_; }
     // Every run Google Benchmark reported, as its JSON (merged over all calls).
@@ -88,6 +91,7 @@ private:
     std::mt19937_64 rng_;
     progress& progress_;
     std::string error_;
+    int rounds_run_ = 0;
     nlohmann::json context_;
     nlohmann::json runs_ = nlohmann::json::array();
 };

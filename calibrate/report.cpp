@@ -225,7 +225,8 @@ std::string render_report(const calibration& c) {
         const auto it = c.plan_summary.find(name);
         if (it != c.plan_summary.end()) o << it->second << ".\n\n";
         if (prof_op.switch_points.empty()) o << "- all sizes: serial\n";
-        else o << "- below " << size_words(prof_op.switch_points.front().from_bytes) << ": serial\n";
+        else if (prof_op.switch_points.front().from_bytes > 1)
+            o << "- below " << size_words(prof_op.switch_points.front().from_bytes) << ": serial\n";
         for (const auto& sp : prof_op.switch_points)
             o << "- from " << size_words(sp.from_bytes) << " (interval " << size_words(sp.ci_low_bytes) << "–"
               << size_words(sp.ci_high_bytes) << "): **" << backend_name(sp.how) << "**. " << sp.reason << ".\n";
