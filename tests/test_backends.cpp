@@ -27,6 +27,18 @@
 
 #include "backends/parallel.h"
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+// TBB tasks read their lambda's captures before any atomic of ours can order
+// them; TSan cannot see libtbb's own synchronization, so state it (static address).
+static char tsan_task_handoff;
+#define TEST_TSAN_RELEASE() __tsan_release(&tsan_task_handoff)
+#define TEST_TSAN_ACQUIRE() __tsan_acquire(&tsan_task_handoff)
+#else
+#define TEST_TSAN_RELEASE() ((void)0)
+#define TEST_TSAN_ACQUIRE() ((void)0)
+#endif
+
 using namespace calib64;
 
 namespace {
@@ -432,7 +444,9 @@ TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock")
     // atomic: TBB guarantees both, but ThreadSanitizer cannot see inside libtbb.
     std::atomic<int> handoff{0};
     handoff.store(0, std::memory_order_release);
+    TEST_TSAN_RELEASE();
     tbb::parallel_for(0, 16, [&](int i) {
+        TEST_TSAN_ACQUIRE();
         (void)handoff.load(std::memory_order_acquire);
         const backend b = parallel_backends[i % 2];
         const std::string got = encode_by(b, data, {}, {static_cast<unsigned>(2 + i % 3), 30'000});
