@@ -444,8 +444,7 @@ TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock")
     // atomic: TBB guarantees both, but ThreadSanitizer cannot see inside libtbb.
     std::atomic<int> handoff{0};
     handoff.store(0, std::memory_order_release);
-    TEST_TSAN_RELEASE();
-    tbb::parallel_for(0, 16, [&](int i) {
+    const auto task = [&](int i) {
         TEST_TSAN_ACQUIRE();
         (void)handoff.load(std::memory_order_acquire);
         const backend b = parallel_backends[i % 2];
@@ -457,7 +456,9 @@ TEST_CASE("backend calls from inside TBB tasks are correct and do not deadlock")
                         {}, {2, 40'000});
         if (!r.ok() || back != data) ++failures;
         handoff.fetch_add(1, std::memory_order_acq_rel);
-    });
+    };
+    TEST_TSAN_RELEASE();  // after the closure is built: tasks read it
+    tbb::parallel_for(0, 16, task);
     CHECK(handoff.load(std::memory_order_acquire) == 16);
     CHECK(failures.load() == 0);
 }

@@ -97,23 +97,25 @@ void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_thread
     // atomic per chunk of tens of KiB: free.
     std::atomic<std::size_t> handoff{0};
     handoff.store(0, std::memory_order_release);
+    // Built before the release below: the worker reads this closure.
+    const auto run_chunks = [&] {
+        // execute() may run this on an arena worker while the caller waits.
+        CALIB64_TSAN_ACQUIRE();
+        (void)handoff.load(std::memory_order_acquire);
+        // Chunks are already grain-sized: one task per chunk, stolen as needed.
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, job.count, 1),
+            [&](const tbb::blocked_range<std::size_t>& r) {
+                (void)handoff.load(std::memory_order_acquire);
+                for (std::size_t i = r.begin(); i != r.end(); ++i) job.run(job.context, i);
+                handoff.fetch_add(1, std::memory_order_acq_rel);
+            },
+            tbb::simple_partitioner());
+        handoff.fetch_add(1, std::memory_order_acq_rel);
+    };
     CALIB64_TSAN_RELEASE();
     try {
-        arena->execute([&] {
-            // execute() may run this on an arena worker while the caller waits.
-            CALIB64_TSAN_ACQUIRE();
-            (void)handoff.load(std::memory_order_acquire);
-            // Chunks are already grain-sized: one task per chunk, stolen as needed.
-            tbb::parallel_for(
-                tbb::blocked_range<std::size_t>(0, job.count, 1),
-                [&](const tbb::blocked_range<std::size_t>& r) {
-                    (void)handoff.load(std::memory_order_acquire);
-                    for (std::size_t i = r.begin(); i != r.end(); ++i) job.run(job.context, i);
-                    handoff.fetch_add(1, std::memory_order_acq_rel);
-                },
-                tbb::simple_partitioner());
-            handoff.fetch_add(1, std::memory_order_acq_rel);
-        });
+        arena->execute(run_chunks);
         (void)handoff.load(std::memory_order_acquire);
     } catch (...) {
         // Only TBB's own allocation can throw here; chunks are noexcept and
