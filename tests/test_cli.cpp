@@ -294,7 +294,7 @@ TEST_CASE("every backend and the subcommand spelling give the same output") {
     temp_dir dir;
     write_file(dir.file("in"), random_bytes(200000, 12));
     const outcome reference = run(dir, coreutils_base64(), dir.file("in"));
-    for (const char* how : {"serial", "work_stealing", "pipeline"}) {
+    for (const char* how : {"auto", "serial", "work_stealing", "pipeline"}) {
         const outcome ours = run(dir, calib64_binary(), std::string("--backend=") + how + " --threads 3 " + dir.file("in"));
         CAPTURE(how);
         CHECK(ours.exit_code == 0);
@@ -305,6 +305,40 @@ TEST_CASE("every backend and the subcommand spelling give the same output") {
     CHECK(sub.out == read_file(dir.file("in")));
     const outcome enc = run(dir, calib64_binary(), "encode " + dir.file("in"));
     CHECK(enc.out == reference.out);
+}
+
+TEST_CASE("the default backend is auto: a stream of several MiB from a pipe follows the settings and matches coreutils") {
+    temp_dir dir;
+    write_file(dir.file("big"), random_bytes(3 << 20, 21));
+    const outcome reference = run(dir, coreutils_base64(), "-w 0", dir.file("big"));
+    // stdin of unknown size resolves the settings (CALIB64_BACKEND forces the parallel path)
+    const outcome ours = run(dir, "CALIB64_BACKEND=work_stealing " + calib64_binary(), "-w 0", dir.file("big"));
+    CHECK(ours.exit_code == 0);
+    CHECK(ours.err.empty());
+    CHECK(ours.out == reference.out);
+}
+
+TEST_CASE("calib64 profile show lists the settings in force and where each came from") {
+    temp_dir dir;
+    const outcome o = run(dir, "CALIB64_ENCODE_WORK_STEALING_FROM=3MiB " + calib64_binary(), "profile show");
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("encode.work_stealing.from") != std::string::npos);
+    CHECK(o.out.find("3 MiB") != std::string::npos);
+    CHECK(o.out.find("environment") != std::string::npos);
+}
+
+TEST_CASE("calib64 profile check accepts a valid profile and rejects a broken one, naming the field") {
+    temp_dir dir;
+    write_file(dir.file("future.json"), R"({"schema_version": 99})");
+    const outcome bad = run(dir, calib64_binary(), "profile check " + dir.file("future.json"));
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.out.find("/schema_version") != std::string::npos);
+    write_file(dir.file("cut.json"), R"({"schema_version": 1, "encode": {)");
+    const outcome cut = run(dir, calib64_binary(), "profile check " + dir.file("cut.json"));
+    CHECK(cut.exit_code == 1);
+    const outcome usage = run(dir, calib64_binary(), "profile");
+    CHECK(usage.exit_code == 1);
+    CHECK(usage.err.find("usage") != std::string::npos);
 }
 
 TEST_CASE("--kernel with an unknown name exits 1 and says why") {

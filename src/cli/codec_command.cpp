@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include <getopt.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 
@@ -24,18 +25,33 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;  // coreutils uses 1 for usage errors, I/O errors and invalid input
 
-// --backend NAME. When `auto` (encode_auto / decode_auto) can run per block, it
-// gets a row here; until then the stream's own default (serial kernels on one
-// worker per CPU) is what runs when no --backend is given.
+// --backend NAME. `auto` (the default, std::nullopt) asks the runtime what
+// encode_auto / decode_auto would run for one streamed block: the profile's (or
+// topology's) backend, kernel, threads and chunk size, and CALIB64_* overrides.
 struct backend_choice {
     std::string_view name;
-    backend how;
+    std::optional<backend> how;
 };
 constexpr backend_choice backend_choices[] = {
+    {"auto", std::nullopt},
     {"serial", backend::serial},
     {"work_stealing", backend::work_stealing},
     {"pipeline", backend::pipeline},
 };
+
+// Inputs below this are coded before settings would even be resolved (the host
+// probe takes tens of milliseconds), so auto means: serial, best kernel.
+constexpr std::uint64_t auto_probe_from_bytes = 1u << 20;
+// The stream's default block, for asking the runtime what one block should run on.
+constexpr std::size_t auto_block_bytes = 256 * 1024;
+
+// A regular file's size; nullopt for pipes, terminals, stdin of unknown size.
+std::optional<std::uint64_t> known_input_size(const std::string& path) {
+    struct stat st {};
+    const int rc = path == "-" ? ::fstat(0, &st) : ::stat(path.c_str(), &st);
+    if (rc != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return static_cast<std::uint64_t>(st.st_size);
+}
 
 struct cli_options {
     bool decode = false;
@@ -80,7 +96,8 @@ void print_usage(std::FILE* to, const char* program) {
                  "      --no-pad          encode without '=' padding; decode: padding optional (implies --strict)\n"
                  "      --strict          decode by RFC 4648: canonical trailing bits, '=' only at the end,\n"
                  "                          whitespace skipped; errors name the byte offset\n"
-                 "      --backend=NAME    serial, work_stealing or pipeline: how each block is coded\n"
+                 "      --backend=NAME    auto (default: as the calibration profile says), serial,\n"
+                 "                          work_stealing or pipeline: how each block is coded\n"
                  "      --threads=N       serial: N block workers; work_stealing/pipeline: N threads per block\n"
                  "      --kernel=NAME     force a SIMD kernel: auto, scalar, avx2, avx512, neon\n"
                  "      --block-bytes=N   input bytes per streamed block (memory is a few blocks)\n"
@@ -180,7 +197,7 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
                 }
                 if (!found)
                     return usage_error(program, "unknown backend '" + std::string(name) +
-                                                    "' (choose serial, work_stealing or pipeline)");
+                                                    "' (choose auto, serial, work_stealing or pipeline)");
                 break;
             }
             case opt_threads:
@@ -226,7 +243,15 @@ int run_base64(int argc, char** argv, direction_choice forced) {
 
     stream_options so;
     so.block_bytes = o.block_bytes;
-    if (o.how) so.how = *o.how;
+    if (o.how) {
+        so.how = *o.how;
+    } else if (const auto size = known_input_size(o.input); !size || *size >= auto_probe_from_bytes) {
+        const std::size_t block = o.block_bytes != 0 ? o.block_bytes : auto_block_bytes;
+        const choice c = o.decode ? choose_decode(block) : choose_encode(block);
+        so.how = c.how;
+        so.par = c.par;
+        if (o.kernel == kernel_id::automatic) o.kernel = c.kernel;
+    }
     if (o.threads != 0) {
         if (so.how == backend::serial) so.workers = o.threads;
         else so.par.threads = o.threads;

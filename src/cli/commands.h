@@ -26,5 +26,6 @@ enum class direction_choice { from_flags, encode, decode };
 int run_base64(int argc, char** argv, direction_choice forced);
 int run_encode(int argc, char** argv);
 int run_decode(int argc, char** argv);
+int run_profile(int argc, char** argv);  // profile_command.cpp
 
 }  // namespace calib64::cli

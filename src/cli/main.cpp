@@ -4,9 +4,13 @@
 #include <string_view>
 
 #include "commands.h"
+#include "runtime/topology.h"
 
 int main(int argc, char** argv) {
     using namespace calib64::cli;
+    // Before any thread starts: hwloc's I/O plugins (PCI, OpenCL, GL) cost ~150 ms
+    // at the first topology probe and tell calib64 nothing.
+    calib64::runtime::skip_hwloc_io_plugins();
     if (argc >= 2) {
         const std::string_view first = argv[1];
         for (const subcommand& c : subcommands())
