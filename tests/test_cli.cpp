@@ -2,6 +2,8 @@
 // and clear errors that leave no partial output file.
 #include <doctest/doctest.h>
 
+#include "test_files.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -18,25 +20,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "calib64-cli-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
+using calib64::testing::random_bytes;
+using calib64::testing::temp_dir;
+using calib64::testing::write_file;
+
 
 std::string calib64_binary() {
     const char* root = std::getenv("CALIB64_TEST_BUILD_ROOT");
@@ -54,11 +41,6 @@ std::string coreutils_base64() {
     return {};
 }
 
-void write_file(const std::string& path, const std::string& content) {
-    std::ofstream f(path, std::ios::binary);
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    REQUIRE(f.good());
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -66,12 +48,6 @@ std::string read_file(const std::string& path) {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-std::string random_bytes(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::string s(n, '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    return s;
-}
 
 struct outcome {
     int exit_code = -1;

@@ -4,6 +4,8 @@
 #include <calib64/calib64.h>
 #include <doctest/doctest.h>
 
+#include "test_files.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -23,39 +25,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string pattern = (fs::temp_directory_path() / "calib64-stream-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path / name).string(); }
-    [[nodiscard]] std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
+using calib64::testing::random_bytes;
+using calib64::testing::temp_dir;
+using calib64::testing::write_file;
 
-std::string random_bytes(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    std::string s(n, '\0');
-    for (char& c : s) c = static_cast<char>(rng());
-    return s;
-}
 
-void write_file(const std::string& path, const std::string& content) {
-    std::ofstream f(path, std::ios::binary);
-    f.write(content.data(), static_cast<std::streamsize>(content.size()));
-    REQUIRE(f.good());
-}
+
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
