@@ -8,6 +8,9 @@
 // <encode|decode>/<backend>_forced4/<bytes> split a 64 KiB call into 4 chunks
 // (by default a 64 KiB call runs serially inside the parallel backends).
 //
+// dispatch/encode/1024 and dispatch/encode_auto/1024: what encode_auto's choice
+// costs on a 1 KiB call.
+//
 // Options beyond Google Benchmark's: none; thread counts are the defaults (all
 // CPUs this process may use).
 #include <benchmark/benchmark.h>
@@ -94,7 +97,25 @@ void memcpy_mt(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * len));
 }
 
+// The cost of encode_auto's choice on a small call: the same 1 KiB through
+// encode() (the best kernel, serial) and through encode_auto(). Compare the two
+// rows of one run (issue 4: auto's dispatch <= 5% at 1 KiB).
+void dispatch_rows(benchmark::State& state, bool through_auto) {
+    const auto bytes = static_cast<std::size_t>(state.range(0));
+    const std::span<const std::uint8_t> in(random_input(bytes).data(), bytes);
+    std::vector<char> out(calib64::encoded_length(bytes));
+    (void)calib64::choose_encode(bytes);  // resolve the settings before timing
+    for (auto _ : state) {
+        const auto r = through_auto ? calib64::encode_auto(in, out) : calib64::encode(in, out);
+        benchmark::DoNotOptimize(r);
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+
 void register_all() {
+    benchmark::RegisterBenchmark("dispatch/encode", dispatch_rows, false)->Arg(1 * KiB);
+    benchmark::RegisterBenchmark("dispatch/encode_auto", dispatch_rows, true)->Arg(1 * KiB);
     (void)random_input(0);  // generate before any timing
     for (const backend how : {backend::serial, backend::work_stealing, backend::pipeline}) {
         const std::string name(calib64::backend_name(how));

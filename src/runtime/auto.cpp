@@ -57,7 +57,7 @@ encode_result encode_auto(std::span<const std::uint8_t> in, std::span<char> out,
     const runtime::resolved_settings* s = runtime::detail::settings_in_force.load(std::memory_order_acquire);
     // Serial is encode() itself (encode_with(serial) is defined to equal it).
     if (s && in.size() < s->encode.serial_below_bytes &&
-        (opts.kernel != kernel_id::automatic || s->encode.kernel == kernel_id::automatic)) [[likely]]
+        (opts.kernel != kernel_id::automatic || s->encode.kernel_is_best)) [[likely]]
         return encode(in, out, opts);
     return encode_chosen(in, out, opts);
 }
@@ -65,7 +65,7 @@ encode_result encode_auto(std::span<const std::uint8_t> in, std::span<char> out,
 decode_result decode_auto(std::string_view in, std::span<std::uint8_t> out, const decode_options& opts) noexcept {
     const runtime::resolved_settings* s = runtime::detail::settings_in_force.load(std::memory_order_acquire);
     if (s && in.size() < s->decode.serial_below_bytes &&
-        (opts.kernel != kernel_id::automatic || s->decode.kernel == kernel_id::automatic)) [[likely]]
+        (opts.kernel != kernel_id::automatic || s->decode.kernel_is_best)) [[likely]]
         return decode(in, out, opts);
     return decode_chosen(in, out, opts);
 }

@@ -48,8 +48,12 @@ struct operation_settings {
     // Sizes below this run serial: the fast path of encode_auto is one compare.
     // Derived from forced and thresholds by finish().
     std::uint64_t serial_below_bytes = UINT64_MAX;
+    bool kernel_is_best = true;  // kernel is what `automatic` resolves to; set by finish()
 
     void finish() noexcept {
+        // A profile naming the kernel `automatic` picks anyway keeps encode_auto on
+        // its one-compare fast path.
+        kernel_is_best = kernel == kernel_id::automatic || kernel == best_kernel();
         serial_below_bytes = UINT64_MAX;
         if (forced) {
             if (*forced != backend::serial) serial_below_bytes = 0;
