@@ -37,7 +37,7 @@ mode_config quick_mode() {
     return {"quick", 0.8, 0.8, 1.0, 4.0, 1.2, 2.0, 3, 4, 0.3e-3, 1.5e-3, 1, 1, false, 1, 4, {0, 1u << 20}};
 }
 mode_config default_mode() {
-    return {"default", 4, 4, 9, 32, 8, 10, 5, 15, 0.5e-3, 3e-3, 2, 4, true, 2, 8, {0, 256u << 10, 1u << 20, 4u << 20}};
+    return {"default", 4, 4, 9, 40, 8, 12, 5, 25, 0.5e-3, 3e-3, 2, 4, true, 2, 8, {0, 256u << 10, 1u << 20, 4u << 20}};
 }
 mode_config thorough_mode() {
     return {"thorough", 15, 15, 40, 150, 40, 40, 9, 31, 1e-3, 10e-3, 3, 8, true, 3, 12,
@@ -213,6 +213,12 @@ std::function<std::string()> op_verify(const buffers& buf, operation op, std::ui
     return [&buf, n] { return buf.verify_decoded(n); };
 }
 
+// A parallel backend that cuts `size` into one chunk runs serial's work.
+bool runs_one_chunk(operation op, backend b, const parallel_options& par, std::uint64_t size) {
+    if (b == backend::serial) return false;
+    return (op == operation::encode ? encode_chunk_count(size, par) : decode_chunk_count(size, par)) <= 1;
+}
+
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
     std::uint64_t h = seed ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
     h ^= h >> 31;
@@ -253,6 +259,22 @@ std::vector<int> mode_labels(const std::vector<double>& samples, const bimodalit
     return labels;
 }
 
+
+std::vector<std::vector<double>> loss_matrix(const std::vector<size_analysis>& sizes) {
+    std::vector<std::vector<double>> loss;
+    for (const auto& s : sizes) loss.push_back({s.loss[0], s.loss[1], s.loss[2]});
+    return loss;
+}
+
+std::string ratio_words(const interval& r) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.2fx (95%% CI %.2f-%.2f)", r.mid, r.low, r.high);
+    return buf;
+}
+
+
+}  // namespace
+
 void analyse_size(size_analysis& a, std::uint64_t seed) {
     for (std::size_t b = 0; b < 3; ++b) {
         a.tput[b] = bootstrap_median_ci(a.samples[b], mix_seed(seed, a.size_bytes, b));
@@ -260,7 +282,9 @@ void analyse_size(size_analysis& a, std::uint64_t seed) {
     }
     a.best = 0;
     for (int b = 1; b < 3; ++b)
-        if (a.tput[static_cast<std::size_t>(b)].mid > a.tput[static_cast<std::size_t>(a.best)].mid) a.best = b;
+        if (!a.single_chunk[static_cast<std::size_t>(b)] &&
+            a.tput[static_cast<std::size_t>(b)].mid > a.tput[static_cast<std::size_t>(a.best)].mid)
+            a.best = b;
     const auto best = static_cast<std::size_t>(a.best);
     a.unstable.clear();
     for (std::size_t b = 0; b < 3; ++b) {
@@ -286,18 +310,6 @@ void analyse_size(size_analysis& a, std::uint64_t seed) {
     }
 }
 
-std::vector<std::vector<double>> loss_matrix(const std::vector<size_analysis>& sizes) {
-    std::vector<std::vector<double>> loss;
-    for (const auto& s : sizes) loss.push_back({s.loss[0], s.loss[1], s.loss[2]});
-    return loss;
-}
-
-std::string ratio_words(const interval& r) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%.2fx (95%% CI %.2f-%.2f)", r.mid, r.low, r.high);
-    return buf;
-}
-
 // Switch points from a plan over the analysed sizes, with the interval over which
 // the switch could move without a measurable loss.
 std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes, const plan_choice& plan) {
@@ -312,11 +324,18 @@ std::vector<runtime::switch_point> switch_points_from(const std::vector<size_ana
         sp.how = all_backends[nb];
         sp.from_bytes = k == 0 ? 1 : sizes[i].size_bytes;
         // Earliest size from which the new backend is never measurably worse up to i.
+        // A size the new backend runs as one chunk ties trivially (it is serial's
+        // work) and says nothing about where the crossover lies.
         std::size_t lo = i;
-        while (lo > 0 && sizes[lo - 1].loss[nb] == 0) --lo;
+        while (lo > 0 && sizes[lo - 1].loss[nb] == 0 && !sizes[lo - 1].single_chunk[nb]) --lo;
         // Last size up to which the previous backend stays measurably fine.
         std::size_t hi = i;
         while (hi + 1 < sizes.size() && sizes[hi].loss[pb] == 0) ++hi;
+        // Between sizes[lo] and sizes[i] the two backends tied: the crossover lies
+        // somewhere in there and moves with the machine's state (cache edges), so the
+        // switch goes to the geometric middle rather than to either end.
+        const bool centred = k > 0 && lo < i;
+        if (centred) sp.from_bytes = geometric_midpoint(sizes[lo].size_bytes, sizes[i].size_bytes, 4);
         sp.ci_low_bytes = std::min(sizes[lo].size_bytes, sp.from_bytes);
         sp.ci_high_bytes = std::max(sizes[hi].size_bytes, sp.from_bytes);
         const size_analysis& at = sizes[i];
@@ -329,14 +348,13 @@ std::vector<runtime::switch_point> switch_points_from(const std::vector<size_ana
         }();
         sp.reason = std::string(backend_name(sp.how)) + " from " + size_words(sp.from_bytes) + ": " +
                     std::string(backend_name(sp.how)) + "/" + std::string(backend_name(all_backends[pb])) + " = " +
-                    ratio_words(r) + " there; the switch could lie anywhere in " + size_words(sp.ci_low_bytes) + "-" +
+                    ratio_words(r) + " at " + size_words(at.size_bytes) + (centred ? ", placed mid-way through the sizes where they tie" : "") +
+                    "; the switch could lie anywhere in " + size_words(sp.ci_low_bytes) + "-" +
                     size_words(sp.ci_high_bytes) + " without a measured loss";
         out.push_back(sp);
     }
     return out;
 }
-
-}  // namespace
 
 // ------------------------------------------------------------------ the driver
 
@@ -691,6 +709,7 @@ int calibrate_main(int argc, char** argv) {
                 const auto b = static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(),
                                                                   *runtime::backend_from_name(c.series)) - all_backends.begin());
                 it->samples[b] = c.mb_per_s;
+                it->single_chunk[b] = runs_one_chunk(op, all_backends[b], tuned[{op, all_backends[b]}], c.size_bytes);
             }
             std::sort(list.begin(), list.end(), [](const auto& x, const auto& y) { return x.size_bytes < y.size_bytes; });
             for (auto& a : list) analyse_size(a, cal.seed);
@@ -739,21 +758,17 @@ int calibrate_main(int argc, char** argv) {
         cal.phases.push_back({"refine", seconds_since(t_refine), refine_rounds, refine_cells});
     }
 
-    // 6. The profile: kernels, tuning, switch points, stability notes.
+    // 6. The profile: kernels, tuning, switch points (stability notes and curves
+    // once the validation's repair, if any, has added its sizes).
     runtime::profile& prof = cal.prof;
     {
         auto stability = std::move(prof.stability);
         prof = runtime::new_profile(cal.topo);
         prof.stability = std::move(stability);
     }
-    for (operation op : ops) {
+    auto decide_switch_points = [&](operation op) {
         const std::string name = op_name(op);
         runtime::operation_profile& o = prof.for_op(op);
-        o.kernel = chosen_kernel[op];
-        for (backend b : {backend::work_stealing, backend::pipeline}) {
-            const parallel_options& par = tuned[{op, b}];
-            o.tuning.push_back({b, par.threads, par.chunk_bytes});
-        }
         const auto& list = cal.sweep[name];
         const plan_choice& plan = plans[op];
         o.switch_points = switch_points_from(list, plan);
@@ -774,34 +789,36 @@ int calibrate_main(int argc, char** argv) {
             summary = buf2;
         }
         cal.plan_summary[name] = summary;
-        for (const auto& a : list)
-            for (const std::string& why : a.unstable)
-                prof.stability.push_back({name, "", a.size_bytes, why.find("bimodal") != std::string::npos ? "bimodal" : "wide_interval", why});
-        for (std::size_t b = 0; b < 3; ++b) {
-            runtime::curve cv{name, std::string(backend_name(all_backends[b])), {}};
-            for (const auto& a : list) cv.points.push_back({a.size_bytes, a.tput[b].mid, a.tput[b].low, a.tput[b].high});
-            prof.curves.push_back(std::move(cv));
+    };
+    for (operation op : ops) {
+        runtime::operation_profile& o = prof.for_op(op);
+        o.kernel = chosen_kernel[op];
+        for (backend b : {backend::work_stealing, backend::pipeline}) {
+            const parallel_options& par = tuned[{op, b}];
+            o.tuning.push_back({b, par.threads, par.chunk_bytes});
         }
+        decide_switch_points(op);
     }
-    for (const auto& cv : cal.roofline) prof.curves.push_back(cv);
 
     // 7. Validation: the new profile in force, auto against every fixed backend at
     // held-out sizes. CALIB64_* variables are deliberately not applied here: this
     // measures the profile, not the caller's overrides.
-    {
+    std::set<std::uint64_t> taken;
+    for (const auto& [name, list] : cal.sweep)
+        for (const auto& a : list) taken.insert(a.size_bytes);
+    // Runs one validation at fresh held-out sizes; its cells stay in `cells` so a
+    // repair can reuse the fixed backends' samples.
+    auto validate = [&](const char* phase_name, std::vector<cell>& cells, std::vector<validation_detail>& out) -> bool {
         auto resolved = runtime::settings_from(&prof, "calibration in progress", {}, runtime::environment{}, cal.topo);
         runtime::install_settings_for_testing(std::move(resolved));
-        std::set<std::uint64_t> taken;
-        for (const auto& [name, list] : cal.sweep)
-            for (const auto& a : list) taken.insert(a.size_bytes);
-        std::vector<cell> cells;
         std::map<operation, std::vector<std::uint64_t>> vsizes;
         for (operation op : ops) {
             vsizes[op] = validation_sizes(m.validation_sizes, max_bytes, granule_of(op), taken, eng.rng());
             for (std::uint64_t s : vsizes[op]) {
+                taken.insert(s);
                 for (int k = -1; k < 3; ++k) {
                     cell c;
-                    c.phase = "validation";
+                    c.phase = phase_name;
                     c.op = op_name(op);
                     c.size_bytes = s;
                     c.block = c.op + "/" + std::to_string(s);
@@ -821,12 +838,12 @@ int calibrate_main(int argc, char** argv) {
                 }
             }
         }
-        const bool ok = phase.run("validation", cells, m.validation_s, share(m.validation_s));
+        const bool ok = phase.run(phase_name, cells, m.validation_s, share(m.validation_s));
         std::map<operation, std::vector<choice>> picked;
         for (operation op : ops)
             for (std::uint64_t s : vsizes[op]) picked[op].push_back(op == operation::encode ? choose_encode(s) : choose_decode(s));
         runtime::reset_settings_for_testing();
-        if (!ok) return fail(phase.error, interrupted);
+        if (!ok) return false;
         for (operation op : ops) {
             const std::string name = op_name(op);
             for (std::size_t i = 0; i < vsizes[op].size(); ++i) {
@@ -852,12 +869,69 @@ int calibrate_main(int argc, char** argv) {
                 }
                 d.row.auto_over_best = best > 0 ? d.row.auto_mb_per_s / best : 0;
                 d.auto_backend = std::string(backend_name(picked[op][i].how));
+                if (const auto best_b = runtime::backend_from_name(d.best_backend))
+                    d.best_single_chunk = runs_one_chunk(op, *best_b, tuned[{op, *best_b}], s);
                 d.auto_vs_best = compare_paired(samples_of("auto"), samples_of(d.best_backend), noise_band, mix_seed(cal.seed, s, 77));
-                prof.validation.push_back(d.row);
-                cal.validation.push_back(std::move(d));
+                out.push_back(std::move(d));
             }
         }
+        return true;
+    };
+    {
+        std::vector<cell> cells;
+        if (!validate("validation", cells, cal.validation)) return fail(phase.error, interrupted);
+        // Repair: where auto lost beyond the noise band, the switch point sits on the
+        // wrong side of a crossover the grid did not pin down (near a cache edge the
+        // crossover also moves with the machine's state). Those sizes join the sweep
+        // with the fixed backends' samples just measured, the plan is made again, and
+        // a second validation at fresh sizes judges the repaired profile.
+        std::set<operation> repaired;
+        for (const validation_detail& v : cal.validation) {
+            if (!calls_for_repair(v)) continue;
+            auto& list = cal.sweep[op_name(v.row.op)];
+            size_analysis a;
+            a.size_bytes = v.row.size_bytes;
+            a.from_validation = true;
+            for (const cell& c : cells)
+                if (c.op == op_name(v.row.op) && c.size_bytes == v.row.size_bytes && c.series != "auto") {
+                    const backend b = *runtime::backend_from_name(c.series);
+                    const auto k = static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(), b) - all_backends.begin());
+                    a.samples[k] = c.mb_per_s;
+                    a.single_chunk[k] = runs_one_chunk(v.row.op, b, tuned[{v.row.op, b}], a.size_bytes);
+                }
+            list.insert(std::upper_bound(list.begin(), list.end(), a,
+                                         [](const auto& x, const auto& y) { return x.size_bytes < y.size_bytes; }),
+                        std::move(a));
+            repaired.insert(v.row.op);
+            cal.repair_sizes.push_back(op_name(v.row.op) + " " + size_words(v.row.size_bytes));
+        }
+        if (!repaired.empty()) {
+            for (operation op : repaired) {
+                auto& list = cal.sweep[op_name(op)];
+                for (auto& a : list) analyse_size(a, cal.seed);
+                plans[op] = choose_plan(loss_matrix(list));
+                decide_switch_points(op);
+            }
+            cal.validation_before_repair = std::move(cal.validation);
+            cal.validation.clear();
+            std::vector<cell> again;
+            if (!validate("validation 2", again, cal.validation)) return fail(phase.error, interrupted);
+        }
+        for (const validation_detail& v : cal.validation) prof.validation.push_back(v.row);
     }
+    for (operation op : ops) {
+        const std::string name = op_name(op);
+        const auto& list = cal.sweep[name];
+        for (const auto& a : list)
+            for (const std::string& why : a.unstable)
+                prof.stability.push_back({name, "", a.size_bytes, why.find("bimodal") != std::string::npos ? "bimodal" : "wide_interval", why});
+        for (std::size_t b = 0; b < 3; ++b) {
+            runtime::curve cv{name, std::string(backend_name(all_backends[b])), {}};
+            for (const auto& a : list) cv.points.push_back({a.size_bytes, a.tput[b].mid, a.tput[b].low, a.tput[b].high});
+            prof.curves.push_back(std::move(cv));
+        }
+    }
+    for (const auto& cv : cal.roofline) prof.curves.push_back(cv);
 
     // 8. Outputs. From here on Ctrl-C no longer stops anything: every file is
     // written whole (temporary file + rename), the profile last.

@@ -189,8 +189,14 @@ int engine::plan(std::vector<cell>& cells, double budget_s, int min_rounds, int 
     const double cost = round_cost(target);
     int rounds = cost > 0 ? static_cast<int>(std::floor(budget_s / cost)) : max_rounds;
     rounds = std::clamp(rounds, min_rounds, max_rounds);
+    // Cells of one block are compared in pairs, so they make the same number of
+    // calls per sample (sized by the slowest of them): a different count would give
+    // them a different share of cold first calls, and the comparison a bias.
+    std::map<std::string, double> slowest_in_block;
+    for (const cell& c : cells)
+        if (!c.block.empty()) slowest_in_block[c.block] = std::max(slowest_in_block[c.block], c.probe_seconds);
     for (cell& c : cells) {
-        const double per_call = std::max(c.probe_seconds, 1e-9);
+        const double per_call = std::max(c.block.empty() ? c.probe_seconds : slowest_in_block[c.block], 1e-9);
         c.iterations = static_cast<std::uint64_t>(std::max(1.0, std::round(target / per_call)));
     }
     return rounds;

@@ -39,6 +39,10 @@ struct mode_config {
 struct size_analysis {
     std::uint64_t size_bytes = 0;
     bool refined = false;                        // added by bisection, not on the grid
+    bool from_validation = false;                // a validation size where auto lost: added by the repair
+    // Parallel backends that cut this size into one chunk, i.e. run serial's work on
+    // the calling thread: they are never "best" here, whatever the noise says.
+    std::array<bool, 3> single_chunk{};
     std::array<std::vector<double>, 3> samples;  // MB/s per round, by backend
     std::array<interval, 3> tput;
     std::array<bimodality, 3> modes;
@@ -70,6 +74,7 @@ struct validation_detail {
     runtime::validation_row row;
     std::string best_backend;
     std::string auto_backend;  // what choose_* picked
+    bool best_single_chunk = false;  // the best backend ran one chunk: serial's work
     paired_comparison auto_vs_best;
 };
 
@@ -94,13 +99,33 @@ struct calibration {
     std::map<std::string, std::string> tuning_reason;  // "encode/work_stealing" -> why
     std::map<std::string, std::vector<size_analysis>> sweep;  // op -> ascending sizes
     std::map<std::string, std::string> plan_summary;          // op -> plain words
-    std::vector<validation_detail> validation;
+    std::vector<validation_detail> validation;              // the validation of the profile as written
+    std::vector<validation_detail> validation_before_repair;  // the first one, when it led to a repair
+    std::vector<std::string> repair_sizes;                   // "encode 459.5 KiB": sizes the repair added
     std::vector<phase_time> phases;
     double total_seconds = 0;
     runtime::profile prof;
     std::filesystem::path out_dir;
     std::string raw_json_name = "benchmark-raw.json";
 };
+
+// Fills the intervals, modes, best backend, paired verdicts and losses of one size
+// from its samples (and single_chunk flags). Deterministic for a seed.
+void analyse_size(size_analysis& a, std::uint64_t seed);
+
+// Switch points from a plan over the analysed sizes (analyse_size done), with the
+// interval over which each could move without a measurable loss (calibrate.cpp).
+[[nodiscard]] std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes,
+                                                                    const plan_choice& plan);
+
+// A validation size where auto lost beyond the noise band to a backend it did not
+// run: the switch point is misplaced there, so the calibration repairs it. (A loss
+// while running the best backend itself, or to a parallel backend that ran one
+// chunk, is noise or tuning, not placement.)
+[[nodiscard]] inline bool calls_for_repair(const validation_detail& v) noexcept {
+    return v.row.auto_over_best < validation_target && v.auto_vs_best.outcome == verdict::b_wins &&
+           v.auto_backend != v.best_backend && !v.best_single_chunk;
+}
 
 // Report writers (report.cpp).
 [[nodiscard]] std::string render_report(const calibration& c);

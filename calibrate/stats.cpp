@@ -201,6 +201,7 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
         double total = 0;
         double simplicity = 0;
         int prev_backend = -1;  // backend at s-1
+        bool opens_serial = false;  // the first segment is backend 0
     };
     auto better = [&](const cell& x, const cell& y) {  // is x better than y
         if (!y.reachable) return x.reachable;
@@ -214,7 +215,7 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
     std::vector<std::vector<std::vector<cell>>> dp(n, std::vector<std::vector<cell>>(k_backends, std::vector<cell>(m)));
     auto allowed = [&](std::size_t s, std::size_t b) { return rounded(loss[s][b]) <= worst + eps; };
     for (std::size_t b = 0; b < k_backends; ++b)
-        if (allowed(0, b)) dp[0][b][0] = {true, loss[0][b], static_cast<double>(b), -1};
+        if (allowed(0, b)) dp[0][b][0] = {true, loss[0][b], static_cast<double>(b), -1, b == 0};
     for (std::size_t s = 1; s < n; ++s)
         for (std::size_t b = 0; b < k_backends; ++b) {
             if (!allowed(s, b)) continue;
@@ -240,18 +241,25 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
                 }
             }
         }
-    // Fewest segments first.
+    // Fewest segments first, not counting an opening serial segment: "parallel from
+    // the first byte" is no simpler than "serial, then parallel" (it only adds the
+    // parallel backend's overhead where it merely ties).
     int end_backend = -1;
     std::size_t end_k = 0;
-    for (std::size_t k = 0; k < m && end_backend < 0; ++k) {
-        cell best;
-        for (std::size_t b = 0; b < k_backends; ++b)
-            if (better(dp[n - 1][b][k], best)) {
-                best = dp[n - 1][b][k];
+    cell best_end;
+    std::size_t best_count = std::numeric_limits<std::size_t>::max();
+    for (std::size_t k = 0; k < m; ++k)
+        for (std::size_t b = 0; b < k_backends; ++b) {
+            const cell& c = dp[n - 1][b][k];
+            if (!c.reachable) continue;
+            const std::size_t count = k + 1 - (c.opens_serial ? 1 : 0);
+            if (count < best_count || (count == best_count && better(c, best_end))) {
+                best_count = count;
+                best_end = c;
                 end_backend = static_cast<int>(b);
                 end_k = k;
             }
-    }
+        }
     if (end_backend < 0) {  // cannot happen: `worst` was chosen feasible
         out.segments.push_back({0, 0});
         return out;

@@ -95,9 +95,9 @@ struct plan_choice {
 // costs shrink relative to the work as sizes grow, so "serial again above a
 // parallel range" is a noise artefact, not a plan worth shipping.
 // Finds the plan with at most `max_segments` segments that minimises, in order:
-// the worst loss (rounded to `loss_resolution`), the number of segments, the
-// total loss, and then prefers simpler backends (lower numbers) and later
-// switches. With no decisive loss anywhere this is one segment of backend 0:
+// the worst loss (rounded to `loss_resolution`), the number of segments (an
+// opening serial segment not counted), the total loss, and then prefers simpler
+// backends (lower numbers) and later switches. With no decisive loss anywhere this is one segment of backend 0:
 // "no reliable crossover, keep the simplest".
 [[nodiscard]] plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_t max_segments = 4,
                                       double loss_resolution = 0.01);

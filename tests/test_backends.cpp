@@ -614,3 +614,24 @@ TEST_CASE("inputs that fit in one default chunk (64 KiB) run serially inside the
     CHECK(split.pipeline_chunks_by_callers + split.pipeline_chunks_by_workers ==
           after.pipeline_chunks_by_callers + after.pipeline_chunks_by_workers + 2);
 }
+
+TEST_CASE("the chunk count a parallel backend will use is queryable and agrees with what it runs") {
+    // Default chunks: 64 KiB rounded up to a whole quantum, or size / (threads * 4).
+    CHECK(encode_chunk_count(0, {2, 0}) <= 1);
+    CHECK(encode_chunk_count(64 * 1024, {2, 0}) == 1);
+    CHECK(encode_chunk_count(64 * 1024 + 3, {2, 0}) == 2);
+    CHECK(decode_chunk_count(64 * 1024, {2, 0}) == 1);
+    CHECK(decode_chunk_count(64 * 1024 + 4, {2, 0}) == 2);
+    CHECK(encode_chunk_count(8 << 20, {2, 0}) == 8);  // four chunks per thread
+    CHECK(encode_chunk_count(3000, {2, 999}) == 4);   // the caller's chunk size (a multiple of 3)
+    CHECK(decode_chunk_count(3000, {2, 1000}) == 3);
+    CHECK(encode_chunk_count(8 << 20, {1, 0}) == 1);  // one thread: serial
+    // What the pipeline actually ran for an input of three chunks.
+    const std::string data = random_bytes(3 * 999, 39);
+    const backend_stats before = backend_statistics();
+    CHECK(encode_by(backend::pipeline, data, {}, {2, 999}) == encode(data, {}));
+    const backend_stats after = backend_statistics();
+    CHECK(after.pipeline_chunks_by_callers + after.pipeline_chunks_by_workers -
+              (before.pipeline_chunks_by_callers + before.pipeline_chunks_by_workers) ==
+          encode_chunk_count(data.size(), {2, 999}));
+}

@@ -287,6 +287,97 @@ TEST_CASE("a backend order other than serial, work_stealing, pipeline is followe
     CHECK(p.segments[2].first_index == 6);
 }
 
+TEST_CASE("a parallel backend that only ties serial at small sizes does not run from the first byte") {
+    // work_stealing ties serial up to size 5 and wins from 6 on: "work_stealing
+    // everywhere" has one segment, but the opening serial segment is not counted
+    // against the plan, so serial keeps the small sizes.
+    loss_rows loss;
+    for (int s = 0; s < 6; ++s) loss.push_back({0, 0, 0.2});
+    for (int s = 6; s < 12; ++s) loss.push_back({0.3, 0, 0.1});
+    const plan_choice p = choose_plan(loss);
+    REQUIRE(p.segments.size() == 2);
+    CHECK(p.segments[0].backend == 0);
+    CHECK(p.segments[1].backend == 1);
+}
+
+namespace {
+// Sizes 2^k KiB with samples such that the given per-backend loss pattern holds.
+std::vector<size_analysis> analysed(const loss_rows& loss) {
+    std::vector<size_analysis> sizes;
+    for (std::size_t i = 0; i < loss.size(); ++i) {
+        size_analysis a;
+        a.size_bytes = std::uint64_t{1024} << i;
+        for (std::size_t b = 0; b < 3; ++b) a.loss[b] = loss[i][b];
+        sizes.push_back(a);
+    }
+    return sizes;
+}
+}  // namespace
+
+TEST_CASE("a switch point goes mid-way through the sizes where both backends tie") {
+    // serial fine to 16 KiB (index 4); work_stealing ties from 4 KiB (index 2); serial
+    // loses from 32 KiB (index 5): the crossover lies in 4-32 KiB.
+    loss_rows loss;
+    for (int s = 0; s < 2; ++s) loss.push_back({0, 0.3, 0.3});
+    for (int s = 2; s < 5; ++s) loss.push_back({0, 0, 0.3});
+    for (int s = 5; s < 9; ++s) loss.push_back({0.4, 0, 0.3});
+    const plan_choice p = choose_plan(loss);
+    REQUIRE(p.segments.size() == 2);
+    CHECK(p.segments[1].first_index == 5);
+    const auto points = switch_points_from(analysed(loss), p);
+    REQUIRE(points.size() == 1);
+    CHECK(points[0].how == calib64::backend::work_stealing);
+    // geometric middle of 4 KiB and 32 KiB: about 11.3 KiB
+    CHECK(points[0].from_bytes > 10 * 1024);
+    CHECK(points[0].from_bytes < 12 * 1024);
+    CHECK(points[0].ci_low_bytes == 4 * 1024);
+    CHECK(points[0].ci_high_bytes >= 32 * 1024);
+}
+
+TEST_CASE("a switch point with no tie before it stays at the first size the new backend wins") {
+    loss_rows loss;
+    for (int s = 0; s < 4; ++s) loss.push_back({0, 0.2, 0.3});
+    for (int s = 4; s < 8; ++s) loss.push_back({0.3, 0, 0.3});
+    const auto points = switch_points_from(analysed(loss), choose_plan(loss));
+    REQUIRE(points.size() == 1);
+    CHECK(points[0].from_bytes == 16 * 1024);
+}
+
+TEST_CASE("validation repairs a switch point only where auto lost decisively to a backend it did not run") {
+    validation_detail v;
+    v.row.auto_over_best = 0.80;
+    v.auto_vs_best.outcome = verdict::b_wins;
+    v.auto_backend = "serial";
+    v.best_backend = "work_stealing";
+    CHECK(calls_for_repair(v));
+    validation_detail within_noise = v;
+    within_noise.auto_vs_best.outcome = verdict::tie;
+    CHECK_FALSE(calls_for_repair(within_noise));
+    validation_detail same_backend = v;
+    same_backend.auto_backend = "work_stealing";
+    CHECK_FALSE(calls_for_repair(same_backend));
+    validation_detail on_target = v;
+    on_target.row.auto_over_best = 0.98;
+    CHECK_FALSE(calls_for_repair(on_target));
+}
+
+TEST_CASE("a parallel backend running one chunk is never the best at that size, however its samples look") {
+    size_analysis a;
+    a.size_bytes = 4096;
+    a.samples[0] = noisy(100, 1, 15, 1);
+    a.samples[1] = noisy(99, 1, 15, 2);
+    a.samples[2] = noisy(108, 1, 15, 3);  // a phantom 8% "win": it ran serial's work
+    a.single_chunk = {false, true, true};
+    analyse_size(a, 7);
+    CHECK(a.best == 0);
+    CHECK(a.loss[0] == 0);
+    size_analysis counted = a;
+    counted.single_chunk = {false, false, false};  // really split: the win counts
+    analyse_size(counted, 7);
+    CHECK(counted.best == 2);
+    CHECK(counted.loss[0] > 0);
+}
+
 TEST_CASE("geometric midpoints are rounded to whole quanta") {
     CHECK(geometric_midpoint(1 << 20, 4 << 20, 1) == 2u << 20);
     const auto m = geometric_midpoint(1000, 3001, 4);

@@ -185,6 +185,24 @@ void skipping_decode_chunk(const void* context, std::size_t index) noexcept {
 
 }  // namespace
 
+}  // namespace calib64::detail
+
+namespace calib64 {
+
+std::size_t encode_chunk_count(std::size_t input_bytes, const parallel_options& par) noexcept {
+    const unsigned threads = detail::effective_threads(par);
+    return threads == 1 ? 1 : detail::chunk_count(input_bytes, detail::chunk_size(input_bytes, threads, par.chunk_bytes, 3));
+}
+
+std::size_t decode_chunk_count(std::size_t input_chars, const parallel_options& par) noexcept {
+    const unsigned threads = detail::effective_threads(par);
+    return threads == 1 ? 1 : detail::chunk_count(input_chars, detail::chunk_size(input_chars, threads, par.chunk_bytes, 4));
+}
+
+}  // namespace calib64
+
+namespace calib64::detail {
+
 encode_result encode_chunked(chunk_executor exec, std::span<const std::uint8_t> in, std::span<char> out,
                              const encode_options& opts, const parallel_options& par) noexcept {
     const unsigned threads = effective_threads(par);

@@ -152,6 +152,11 @@ struct parallel_options {
 [[nodiscard]] decode_result decode_with(backend b, std::string_view in, std::span<std::uint8_t> out,
                                         const decode_options& opts = {},
                                         const parallel_options& par = {}) noexcept;
+// How many chunks a parallel backend cuts an input into with these options; 1
+// means it runs serial()'s work on the calling thread (calibration uses this to
+// tell a real win from noise).
+[[nodiscard]] std::size_t encode_chunk_count(std::size_t input_bytes, const parallel_options& par = {}) noexcept;
+[[nodiscard]] std::size_t decode_chunk_count(std::size_t input_chars, const parallel_options& par = {}) noexcept;
 
 // Monotonic counters of what the parallel backends did in this process (for
 // tests and diagnostics; each field is read separately, not as one snapshot).
