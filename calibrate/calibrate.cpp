@@ -967,6 +967,124 @@ int calibrate_main(int argc, char** argv) {
     return 0;
 }
 
+// ------------------------------------------------------------------ profiles measured side by side
+
+std::string measure_profiles(const runtime::profile& a, const runtime::profile& b, double budget_s, std::uint64_t seed,
+                             std::string& error) {
+    const runtime::topology topo = runtime::probe_topology();
+    // Both profiles as written, even from another host: this compares their choices.
+    const runtime::environment trust{{"CALIB64_TRUST_PROFILE", "1"}};
+    const auto sa = runtime::settings_from(&a, "A", {}, trust, topo);
+    const auto sb = runtime::settings_from(&b, "B", {}, trust, topo);
+    const std::vector<operation> ops = {operation::encode, operation::decode};
+
+    // Sizes: both profiles' validation sizes (held out from both sweeps).
+    std::map<operation, std::set<std::uint64_t>> sizes;
+    std::uint64_t max_bytes = 0;
+    for (const runtime::profile* p : {&a, &b})
+        for (const auto& v : p->validation) {
+            sizes[v.op].insert(v.size_bytes);
+            max_bytes = std::max(max_bytes, v.size_bytes);
+        }
+    if (max_bytes == 0) {
+        error = "neither profile has a validation section to take sizes from";
+        return {};
+    }
+    buffers buf(max_bytes, seed);  // encode reads up to max_bytes bytes, decode up to max_bytes characters
+
+    struct row {
+        operation op;
+        std::uint64_t size;
+        choice ca, cb;
+        bool same = false;
+    };
+    auto concrete_choice = [](const runtime::operation_settings& os, std::uint64_t n) {
+        choice c = os.choose(n);
+        if (c.kernel == kernel_id::automatic) c.kernel = best_kernel();
+        return c;
+    };
+    std::vector<row> rows;
+    std::vector<cell> cells;
+    for (operation op : ops)
+        for (std::uint64_t s : sizes[op]) {
+            row r{op, s, concrete_choice(sa.for_op(op), s), concrete_choice(sb.for_op(op), s)};
+            r.same = r.ca.how == r.cb.how && r.ca.kernel == r.cb.kernel && r.ca.par.threads == r.cb.par.threads &&
+                     r.ca.par.chunk_bytes == r.cb.par.chunk_bytes;
+            rows.push_back(r);
+            if (r.same) continue;  // the same call: equal by construction
+            for (int k = 0; k < 2; ++k) {
+                const choice& c = k == 0 ? r.ca : r.cb;
+                cell x;
+                x.phase = "compare";
+                x.op = op_name(op);
+                x.series = k == 0 ? "A" : "B";
+                x.size_bytes = s;
+                x.block = x.op + "/" + std::to_string(s);
+                x.run_once = op_call(buf, op, c.how, c.kernel, c.par, s);
+                x.verify = op_verify(buf, op, s);
+                cells.push_back(std::move(x));
+            }
+        }
+
+    progress prog(isatty(2) == 1);
+    engine eng(seed, prog);
+    if (!cells.empty()) {
+        prog.begin_phase("measuring", 1.0);
+        error = eng.probe(cells);
+        if (!error.empty()) return {};
+        const int rounds = eng.plan(cells, budget_s, 7, 31, 0.5e-3, 3e-3);
+        if (!eng.run(cells, rounds, 7, budget_s)) {
+            error = eng.error();
+            return {};
+        }
+        prog.end_phase();
+        prog.finish();
+    }
+
+    std::ostringstream o;
+    char line[512];
+    o << "\n## Measured side by side\n\nWhat `encode_auto` / `decode_auto` run under each profile, measured on this host in "
+         "one interleaved run (paired rounds, " << eng.rounds_run() << " rounds), at both profiles' validation sizes. Where "
+         "both profiles make the same call it is the same code: equal by construction, not measured. B/A is the median of "
+         "per-round ratios with its 95% bootstrap interval; a difference counts only beyond the ±"
+      << static_cast<int>(noise_band * 100) << "% noise band.\n\n";
+    o << "| op | size | A runs | B runs | A MB/s | B MB/s | B/A [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|\n";
+    double worst = 0;
+    std::size_t same = 0, decisive = 0;
+    auto describe = [](const choice& c) {
+        std::string d = std::string(backend_name(c.how)) + "/" + std::string(kernel_name(c.kernel));
+        if (c.how != backend::serial)
+            d += " t" + std::to_string(c.par.threads) + (c.par.chunk_bytes ? " c" + size_words(c.par.chunk_bytes) : "");
+        return d;
+    };
+    for (const row& r : rows) {
+        if (r.same) {
+            ++same;
+            std::snprintf(line, sizeof line, "| %s | %s | %s | same | | | 1 | same call |\n", op_name(r.op).c_str(),
+                          size_words(r.size).c_str(), describe(r.ca).c_str());
+            o << line;
+            continue;
+        }
+        const std::vector<double>*sa_samples = nullptr, *sb_samples = nullptr;
+        for (const cell& c : cells)
+            if (c.op == op_name(r.op) && c.size_bytes == r.size) (c.series == "A" ? sa_samples : sb_samples) = &c.mb_per_s;
+        const paired_comparison cmp = compare_paired(*sb_samples, *sa_samples, noise_band, mix_seed(seed, r.size, 5));
+        worst = std::max(worst, std::abs(cmp.ratio.mid - 1));
+        decisive += cmp.outcome != verdict::tie;
+        std::snprintf(line, sizeof line, "| %s | %s | %s | %s | %.0f | %.0f | %.3f [%.3f–%.3f] | %s |\n", op_name(r.op).c_str(),
+                      size_words(r.size).c_str(), describe(r.ca).c_str(), describe(r.cb).c_str(), median(*sa_samples),
+                      median(*sb_samples), cmp.ratio.mid, cmp.ratio.low, cmp.ratio.high,
+                      cmp.outcome == verdict::tie ? "tie" : cmp.outcome == verdict::a_wins ? "B faster" : "A faster");
+        o << line;
+    }
+    std::snprintf(line, sizeof line,
+                  "\nSame call at %zu of %zu sizes; where the calls differ, the largest median difference is %.1f%% and %zu "
+                  "difference(s) clear the noise band.\n",
+                  same, rows.size(), worst * 100, decisive);
+    o << line;
+    return o.str();
+}
+
 }  // namespace calib64::calib
 
 namespace calib64 {

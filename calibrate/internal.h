@@ -127,6 +127,12 @@ void analyse_size(size_analysis& a, std::uint64_t seed);
            v.auto_backend != v.best_backend && !v.best_single_chunk;
 }
 
+// `report compare --measure`: runs what auto would run under each profile at both
+// profiles' validation sizes, paired in one interleaved run; a markdown section.
+// Empty with `error` set on failure.
+[[nodiscard]] std::string measure_profiles(const runtime::profile& a, const runtime::profile& b, double budget_s,
+                                           std::uint64_t seed, std::string& error);
+
 // Report writers (report.cpp).
 [[nodiscard]] std::string render_report(const calibration& c);
 [[nodiscard]] std::string render_chart(const calibration& c, const std::string& op);

@@ -396,24 +396,45 @@ std::string compare_profiles(const runtime::profile& a, const runtime::profile& 
 namespace calib64 {
 
 int run_report_compare(int argc, char** argv) {
+    constexpr const char* usage = "usage: calib64 report compare [--measure] A B   (two profile.json files or result folders)\n";
     std::vector<const char*> paths;
+    bool measure = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
         if (a == "-h" || a == "--help") {
-            std::puts("usage: calib64 report compare A B\n\nPrints two profiles (profile.json files, or result folders "
-                      "holding one) side by side as markdown.");
+            std::puts("usage: calib64 report compare [--measure] A B\n\nPrints two profiles (profile.json files, or result "
+                      "folders holding one) side by side as markdown.\n\n  --measure  also run what encode_auto/decode_auto "
+                      "would run under each profile,\n             paired in one run on this host, at both profiles' "
+                      "validation sizes\n             (about 20 s): do the two profiles perform the same?");
             return 0;
+        }
+        if (a == "--measure") {
+            measure = true;
+            continue;
+        }
+        if (a.starts_with("-") && a != "-") {
+            std::fprintf(stderr, "report compare: unknown option '%s'\n%s", argv[i], usage);
+            return 2;
         }
         paths.push_back(argv[i]);
     }
     if (paths.size() != 2) {
-        std::fprintf(stderr, "usage: calib64 report compare A B   (two profile.json files or result folders)\n");
+        std::fputs(usage, stderr);
         return 2;
     }
     const auto a = calib::load_for_compare(paths[0]);
     const auto b = calib::load_for_compare(paths[1]);
     if (!a || !b) return 1;
     std::fputs(calib::compare_profiles(*a, *b, paths[0], paths[1]).c_str(), stdout);
+    if (measure) {
+        std::string error;
+        const std::string section = calib::measure_profiles(*a, *b, 20.0, 0x5eed, error);
+        if (!error.empty()) {
+            std::fprintf(stderr, "report compare: measuring failed: %s\n", error.c_str());
+            return 1;
+        }
+        std::fputs(section.c_str(), stdout);
+    }
     return 0;
 }
 

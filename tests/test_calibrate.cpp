@@ -486,5 +486,20 @@ TEST_CASE("calibrate --quick runs end to end and writes a valid profile, report,
     CHECK(calib64::run_report_compare(3, const_cast<char**>(cmp_bad)) == 1);
     const char* cmp_usage[] = {"compare", out.c_str()};
     CHECK(calib64::run_report_compare(2, const_cast<char**>(cmp_usage)) == 2);
+    const char* cmp_unknown[] = {"compare", "--bogus", out.c_str(), out.c_str()};
+    CHECK(calib64::run_report_compare(4, const_cast<char**>(cmp_unknown)) == 2);
+
+    // report compare --measure: profiles that differ only in encode's switch points
+    // are measured where their calls differ and reported "same call" elsewhere.
+    auto parallel_encode = p, serial_encode = p;
+    parallel_encode.encode.switch_points = {{1, calib64::backend::work_stealing, 1, 1, "test"}};
+    serial_encode.encode.switch_points.clear();
+    std::string error;
+    const std::string measured = measure_profiles(parallel_encode, serial_encode, 1.0, 3, error);
+    CHECK(error.empty());
+    CHECK(measured.find("## Measured side by side") != std::string::npos);
+    CHECK(measured.find("| encode | ") != std::string::npos);
+    CHECK(measured.find("work_stealing/") != std::string::npos);
+    CHECK(measured.find("same call") != std::string::npos);  // decode: identical profiles
     std::filesystem::remove_all(dir);
 }
