@@ -440,7 +440,7 @@ int run_report_compare(int argc, char** argv) {
 
 int run_report(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "compare") return run_report_compare(argc - 1, argv + 1);
-    std::fprintf(stderr, "usage: calib64 report compare A B   (two profile.json files or result folders)\n");
+    std::fprintf(stderr, "usage: calib64 report compare [--measure] A B   (two profile.json files or result folders)\n");
     return argc >= 2 && (std::string_view(argv[1]) == "-h" || std::string_view(argv[1]) == "--help") ? 0 : 2;
 }
 
