@@ -978,14 +978,25 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     const auto sb = runtime::settings_from(&b, "B", {}, trust, topo);
     const std::vector<operation> ops = {operation::encode, operation::decode};
 
-    // Sizes: both profiles' validation sizes (held out from both sweeps).
+    // Sizes: both profiles' validation sizes (held out from both sweeps), plus every
+    // switch point of either (where they disagree most).
     std::map<operation, std::set<std::uint64_t>> sizes;
+    std::set<std::pair<operation, std::uint64_t>> at_switch;
     std::uint64_t max_bytes = 0;
-    for (const runtime::profile* p : {&a, &b})
+    for (const runtime::profile* p : {&a, &b}) {
         for (const auto& v : p->validation) {
             sizes[v.op].insert(v.size_bytes);
             max_bytes = std::max(max_bytes, v.size_bytes);
         }
+        for (operation op : ops)
+            for (const auto& sp : p->for_op(op).switch_points)
+                if (sp.from_bytes > 1) {
+                    const std::uint64_t s = sp.from_bytes / granule_of(op) * granule_of(op);
+                    sizes[op].insert(s);
+                    at_switch.insert({op, s});
+                    max_bytes = std::max(max_bytes, s);
+                }
+    }
     if (max_bytes == 0) {
         error = "neither profile has a validation section to take sizes from";
         return {};
@@ -1044,13 +1055,21 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     std::ostringstream o;
     char line[512];
     o << "\n## Measured side by side\n\nWhat `encode_auto` / `decode_auto` run under each profile, measured on this host in "
-         "one interleaved run (paired rounds, " << eng.rounds_run() << " rounds), at both profiles' validation sizes. Where "
+         "one interleaved run (paired rounds, " << eng.rounds_run() << " rounds), at both profiles' validation sizes and "
+         "switch points (marked). Where "
          "both profiles make the same call it is the same code: equal by construction, not measured. B/A is the median of "
          "per-round ratios with its 95% bootstrap interval; a difference counts only beyond the ±"
       << static_cast<int>(noise_band * 100) << "% noise band.\n\n";
     o << "| op | size | A runs | B runs | A MB/s | B MB/s | B/A [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|\n";
     double worst = 0;
-    std::size_t same = 0, decisive = 0;
+    std::size_t same = 0, decisive = 0, same_validation = 0, validation_rows = 0;
+    for (const row& r : rows) {
+        bool is_validation = false;
+        for (const runtime::profile* p : {&a, &b})
+            for (const auto& v : p->validation) is_validation = is_validation || (v.op == r.op && v.size_bytes == r.size);
+        validation_rows += is_validation;
+        same_validation += is_validation && r.same;
+    }
     auto describe = [](const choice& c) {
         std::string d = std::string(backend_name(c.how)) + "/" + std::string(kernel_name(c.kernel));
         if (c.how != backend::serial)
@@ -1060,8 +1079,9 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     for (const row& r : rows) {
         if (r.same) {
             ++same;
-            std::snprintf(line, sizeof line, "| %s | %s | %s | same | | | 1 | same call |\n", op_name(r.op).c_str(),
-                          size_words(r.size).c_str(), describe(r.ca).c_str());
+            std::snprintf(line, sizeof line, "| %s | %s%s | %s | same | | | 1 | same call |\n", op_name(r.op).c_str(),
+                          size_words(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "",
+                          describe(r.ca).c_str());
             o << line;
             continue;
         }
@@ -1071,16 +1091,16 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
         const paired_comparison cmp = compare_paired(*sb_samples, *sa_samples, noise_band, mix_seed(seed, r.size, 5));
         worst = std::max(worst, std::abs(cmp.ratio.mid - 1));
         decisive += cmp.outcome != verdict::tie;
-        std::snprintf(line, sizeof line, "| %s | %s | %s | %s | %.0f | %.0f | %.3f [%.3f–%.3f] | %s |\n", op_name(r.op).c_str(),
-                      size_words(r.size).c_str(), describe(r.ca).c_str(), describe(r.cb).c_str(), median(*sa_samples),
+        std::snprintf(line, sizeof line, "| %s | %s%s | %s | %s | %.0f | %.0f | %.3f [%.3f–%.3f] | %s |\n", op_name(r.op).c_str(),
+                      size_words(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "", describe(r.ca).c_str(), describe(r.cb).c_str(), median(*sa_samples),
                       median(*sb_samples), cmp.ratio.mid, cmp.ratio.low, cmp.ratio.high,
                       cmp.outcome == verdict::tie ? "tie" : cmp.outcome == verdict::a_wins ? "B faster" : "A faster");
         o << line;
     }
     std::snprintf(line, sizeof line,
-                  "\nSame call at %zu of %zu sizes; where the calls differ, the largest median difference is %.1f%% and %zu "
-                  "difference(s) clear the noise band.\n",
-                  same, rows.size(), worst * 100, decisive);
+                  "\nSame call at %zu of %zu sizes (%zu of %zu validation sizes); where the calls differ, the largest median "
+                  "difference is %.1f%% and %zu difference(s) clear the noise band.\n",
+                  same, rows.size(), same_validation, validation_rows, worst * 100, decisive);
     o << line;
     return o.str();
 }
