@@ -259,7 +259,6 @@ std::vector<int> mode_labels(const std::vector<double>& samples, const bimodalit
     return labels;
 }
 
-
 std::vector<std::vector<double>> loss_matrix(const std::vector<size_analysis>& sizes) {
     std::vector<std::vector<double>> loss;
     for (const auto& s : sizes) loss.push_back({s.loss[0], s.loss[1], s.loss[2]});
@@ -272,6 +271,10 @@ std::string ratio_words(const interval& r) {
     return buf;
 }
 
+// Position of a backend in all_backends (the index of samples, loss, single_chunk).
+std::size_t backend_index(backend b) {
+    return static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(), b) - all_backends.begin());
+}
 
 }  // namespace
 
@@ -706,8 +709,7 @@ int calibrate_main(int argc, char** argv) {
                     it->size_bytes = c.size_bytes;
                     it->refined = refined;
                 }
-                const auto b = static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(),
-                                                                  *runtime::backend_from_name(c.series)) - all_backends.begin());
+                const auto b = backend_index(*runtime::backend_from_name(c.series));
                 it->samples[b] = c.mb_per_s;
                 it->single_chunk[b] = runs_one_chunk(op, all_backends[b], tuned[{op, all_backends[b]}], c.size_bytes);
             }
@@ -895,7 +897,7 @@ int calibrate_main(int argc, char** argv) {
             for (const cell& c : cells)
                 if (c.op == op_name(v.row.op) && c.size_bytes == v.row.size_bytes && c.series != "auto") {
                     const backend b = *runtime::backend_from_name(c.series);
-                    const auto k = static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(), b) - all_backends.begin());
+                    const std::size_t k = backend_index(b);
                     a.samples[k] = c.mb_per_s;
                     a.single_chunk[k] = runs_one_chunk(v.row.op, b, tuned[{v.row.op, b}], a.size_bytes);
                 }
@@ -981,11 +983,12 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     // Sizes: both profiles' validation sizes (held out from both sweeps), plus every
     // switch point of either (where they disagree most).
     std::map<operation, std::set<std::uint64_t>> sizes;
-    std::set<std::pair<operation, std::uint64_t>> at_switch;
+    std::set<std::pair<operation, std::uint64_t>> at_switch, at_validation;
     std::uint64_t max_bytes = 0;
     for (const runtime::profile* p : {&a, &b}) {
         for (const auto& v : p->validation) {
             sizes[v.op].insert(v.size_bytes);
+            at_validation.insert({v.op, v.size_bytes});
             max_bytes = std::max(max_bytes, v.size_bytes);
         }
         for (operation op : ops)
@@ -1062,14 +1065,8 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
       << static_cast<int>(noise_band * 100) << "% noise band.\n\n";
     o << "| op | size | A runs | B runs | A MB/s | B MB/s | B/A [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|\n";
     double worst = 0;
-    std::size_t same = 0, decisive = 0, same_validation = 0, validation_rows = 0;
-    for (const row& r : rows) {
-        bool is_validation = false;
-        for (const runtime::profile* p : {&a, &b})
-            for (const auto& v : p->validation) is_validation = is_validation || (v.op == r.op && v.size_bytes == r.size);
-        validation_rows += is_validation;
-        same_validation += is_validation && r.same;
-    }
+    std::size_t same = 0, decisive = 0, same_validation = 0;
+    for (const row& r : rows) same_validation += r.same && at_validation.count({r.op, r.size});
     auto describe = [](const choice& c) {
         std::string d = std::string(backend_name(c.how)) + "/" + std::string(kernel_name(c.kernel));
         if (c.how != backend::serial)
@@ -1100,7 +1097,7 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     std::snprintf(line, sizeof line,
                   "\nSame call at %zu of %zu sizes (%zu of %zu validation sizes); where the calls differ, the largest median "
                   "difference is %.1f%% and %zu difference(s) clear the noise band.\n",
-                  same, rows.size(), same_validation, validation_rows, worst * 100, decisive);
+                  same, rows.size(), same_validation, at_validation.size(), worst * 100, decisive);
     o << line;
     return o.str();
 }
