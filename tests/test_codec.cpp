@@ -463,7 +463,7 @@ TEST_CASE("non_alphabet mode skips every byte outside the alphabet except '=', l
     check_decode("Zm9v!Z!", options(padding::optional, ignore::non_alphabet), status::truncated_input, 7, "foo");
 }
 
-// ------------------------------------------------------------------ the 4096-character staging chunks
+// ------------------------------------------------------------------ the staging chunks of the skipping modes
 
 namespace {
 
@@ -485,14 +485,14 @@ void check_against_model(std::string_view text, const decode_options& o) {
 
 }  // namespace
 
-TEST_CASE("skipping modes carry partial quanta across the 4096-character staging chunks") {
+TEST_CASE("skipping modes carry partial quanta across the staging chunks") {
     // Leading skipped bytes shift where each chunk boundary falls, so every
     // quantum phase (0-3 characters carried) and both line layouts meet a boundary.
     std::mt19937_64 rng(4096);
-    const auto data = random_bytes(rng, 9001);
+    const auto data = random_bytes(rng, staging_chunk_chars * 3 / 4 * 2 + 3);  // ~2 chunks of text
     const std::string bytes = as_text(data);
     const std::string text = codec_model::encode(data, alphabet::standard, true);
-    std::string every_other;  // one skipped byte after each character: 2048 characters per chunk
+    std::string every_other;  // one skipped byte after each character: half a chunk of characters per chunk
     for (const char c : text) every_other += c, every_other += ' ';
     for (std::size_t shift = 0; shift < 8; ++shift) {
         for (const std::string& body : {wrap(text, 76, "\n"), wrap(text, 64, "\r\n"), every_other}) {
@@ -508,10 +508,10 @@ TEST_CASE("skipping modes carry partial quanta across the 4096-character staging
 
 TEST_CASE("skipping modes report errors in later chunks at their offsets in the original input") {
     std::mt19937_64 rng(8192);
-    const auto data = random_bytes(rng, 10000);
+    const auto data = random_bytes(rng, staging_chunk_chars * 3 / 4 * 3);  // three chunks of characters and more
     const std::string wrapped = wrap(codec_model::encode(data, alphabet::standard, true), 76, "\n");
     std::vector<std::size_t> positions;
-    for (const std::size_t edge : {4096u, 8192u, 12288u})
+    for (const std::size_t edge : {staging_chunk_chars / 2, staging_chunk_chars, 2 * staging_chunk_chars, 3 * staging_chunk_chars})
         for (std::size_t p = edge - 5; p <= edge + 5; ++p) positions.push_back(p);
     for (const std::size_t p : positions) {
         std::string corrupt = wrapped;
@@ -536,11 +536,14 @@ TEST_CASE("skipping modes report errors in later chunks at their offsets in the 
 
 TEST_CASE("skipping modes accept and reject '=' at the edges of a staging chunk") {
     std::mt19937_64 rng(0x3D);
-    const auto data = random_bytes(rng, 3064);  // 4088 characters ending "=="
+    // A chunk less 8 characters, ending "==": one byte in the last quantum.
+    const std::size_t n = (staging_chunk_chars - 8) / 4 * 3 - 2;
+    const auto data = random_bytes(rng, n);
     const std::string text = codec_model::encode(data, alphabet::standard, true);
-    REQUIRE(text.size() == 4088);
+    REQUIRE(text.size() == staging_chunk_chars - 8);
+    REQUIRE(text.substr(text.size() - 2) == "==");
     const std::string bytes = as_text(data);
-    const std::string unpadded = codec_model::encode(std::span(data).first(3063), alphabet::standard, false);
+    const std::string unpadded = codec_model::encode(std::span(data).first(n - 1), alphabet::standard, false);
     for (std::size_t shift = 0; shift <= 12; ++shift) {
         const std::string lead(shift, '\n');
         // The final "==" lands on every position around the chunk boundary.
@@ -552,7 +555,7 @@ TEST_CASE("skipping modes accept and reject '=' at the edges of a staging chunk"
         // A padded quantum, then more data: the error sits just past the boundary.
         const std::string middle = lead + unpadded + "Zg==Zg==";
         check_decode(middle, options(padding::required, ignore::whitespace), status::bad_padding,
-                     shift + unpadded.size() + 4, as_text(std::span(data).first(3063)) + "f");
+                     shift + unpadded.size() + 4, as_text(std::span(data).first(n - 1)) + "f");
         check_against_model(middle, options(padding::optional, ignore::non_alphabet));
         // '=' in the first slot of the quantum that straddles the boundary.
         check_against_model(lead + unpadded + "=", options(padding::optional, ignore::whitespace));

@@ -18,6 +18,10 @@
 
 namespace codec_test {
 
+// The skipping modes decode through a staging buffer of this many input characters
+// at a time (encoder/codec.cpp, decode_skipping); tests aim at its edges.
+inline constexpr std::size_t staging_chunk_chars = 8192;
+
 using calib64::alphabet;
 using calib64::decode_options;
 using calib64::encode_options;
