@@ -166,7 +166,7 @@ std::size_t decode_bulk(const char* src, std::size_t len, std::uint8_t* dst, alp
     std::uint8_t* out = dst;
     // Large inputs: decode a few quanta first so the main loop's stores are
     // 64-byte aligned (dst advances 3 bytes a quantum, and 3 * 43 = 1 mod 64).
-    if (len >= 8192) {  // not for the 4 KiB chunks of whitespace decoding: the head costs more there
+    if (len > 8192) {  // not for whitespace decoding's 8 KiB staging chunks: the head costs more there
         unsigned head = static_cast<unsigned>(((64 - reinterpret_cast<std::uintptr_t>(dst) % 64) * 43) % 64);
         while (head > 0) {
             const unsigned quanta = std::min(head, 16u);
