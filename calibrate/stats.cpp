@@ -210,6 +210,13 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
         if (std::abs(tx - ty) > eps) return tx < ty;
         return x.simplicity < y.simplicity;
     };
+    // Within one DP state (same size, backend and segments used) a plan that opened
+    // with serial always ends with one segment fewer counted (see below), whatever
+    // comes next, so it wins before loss and simplicity are compared.
+    auto better_state = [&](const cell& x, const cell& y) {
+        if (x.reachable && y.reachable && x.opens_serial != y.opens_serial) return x.opens_serial;
+        return better(x, y);
+    };
     const std::size_t m = max_segments;
     // dp[s][b][k]: best cell covering sizes 0..s, backend b at s, k+1 segments used.
     std::vector<std::vector<std::vector<cell>>> dp(n, std::vector<std::vector<cell>>(k_backends, std::vector<cell>(m)));
@@ -232,7 +239,7 @@ plan_choice choose_plan(const std::vector<std::vector<double>>& loss, std::size_
                         if (p == b || b == 0 || !dp[s - 1][p][k - 1].reachable) continue;
                         cell c = dp[s - 1][p][k - 1];
                         c.prev_backend = static_cast<int>(p);
-                        if (better(c, best)) best = c;
+                        if (better_state(c, best)) best = c;
                     }
                 if (best.reachable) {
                     best.total += loss[s][b];

@@ -300,6 +300,23 @@ TEST_CASE("a parallel backend that only ties serial at small sizes does not run 
     CHECK(p.segments[1].backend == 1);
 }
 
+TEST_CASE("a plan opening with serial is kept even where a parallel opening had less loss so far") {
+    // Both plans below have worst loss 0.05; serial, serial, pipeline counts one
+    // segment (the opening serial one is free), work_stealing, work_stealing,
+    // pipeline counts two.
+    const loss_rows first = {{0.05, 0, 0}, {0.05, 0, 0.30}, {0.30, 0.30, 0.05}};
+    const plan_choice p = choose_plan(first, 3);
+    REQUIRE(p.segments.size() == 2);
+    CHECK(p.segments[0].backend == 0);
+    CHECK(p.segments[1].backend == 2);
+    CHECK(p.segments[1].first_index == 2);
+    const loss_rows second = {{0.05, 0.30, 0}, {0.30, 0.05, 0.30}, {0, 0, 0.30}};
+    const plan_choice q = choose_plan(second, 2);
+    REQUIRE(q.segments.size() == 2);
+    CHECK(q.segments[0].backend == 0);
+    CHECK(q.segments[1].backend == 1);
+}
+
 namespace {
 // Sizes 2^k KiB with samples such that the given per-backend loss pattern holds.
 std::vector<size_analysis> analysed(const loss_rows& loss) {
