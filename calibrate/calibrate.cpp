@@ -994,7 +994,8 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
         for (operation op : ops)
             for (const auto& sp : p->for_op(op).switch_points)
                 if (sp.from_bytes > 1) {
-                    const std::uint64_t s = sp.from_bytes / granule_of(op) * granule_of(op);
+                    // rounded up to whole quanta, so the size is at or past the switch
+                    const std::uint64_t s = (sp.from_bytes + granule_of(op) - 1) / granule_of(op) * granule_of(op);
                     sizes[op].insert(s);
                     at_switch.insert({op, s});
                     max_bytes = std::max(max_bytes, s);
