@@ -34,14 +34,22 @@ double seconds_since(clock_type::time_point t0) {
 }
 
 mode_config quick_mode() {
-    return {"quick", 0.8, 0.8, 1.0, 4.0, 1.2, 2.0, 3, 4, 0.3e-3, 1.5e-3, 1, 1, false, 1, 4, {0, 1u << 20}};
+    return {.name = "quick", .roofline_s = 0.8, .kernels_s = 0.8, .tuning_s = 1.0, .sweep_s = 4.0, .refine_s = 1.2,
+            .validation_s = 2.0, .min_rounds = 3, .max_rounds = 4, .min_sample_s = 0.3e-3, .max_sample_s = 1.5e-3,
+            .grid_per_octave = 1, .dense_per_octave = 1, .all_note_points = false, .refine_depth = 1,
+            .validation_sizes = 4, .chunk_bytes = {0, 1u << 20}};
 }
 mode_config default_mode() {
-    return {"default", 4, 4, 9, 40, 8, 12, 5, 25, 0.5e-3, 3e-3, 2, 4, true, 2, 8, {0, 256u << 10, 1u << 20, 4u << 20}};
+    return {.name = "default", .roofline_s = 4, .kernels_s = 4, .tuning_s = 9, .sweep_s = 40, .refine_s = 8,
+            .validation_s = 12, .min_rounds = 5, .max_rounds = 25, .min_sample_s = 0.5e-3, .max_sample_s = 3e-3,
+            .grid_per_octave = 2, .dense_per_octave = 4, .all_note_points = true, .refine_depth = 2,
+            .validation_sizes = 8, .chunk_bytes = {0, 256u << 10, 1u << 20, 4u << 20}};
 }
 mode_config thorough_mode() {
-    return {"thorough", 15, 15, 40, 150, 40, 40, 9, 31, 1e-3, 10e-3, 3, 8, true, 3, 12,
-            {0, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 16u << 20}};
+    return {.name = "thorough", .roofline_s = 15, .kernels_s = 15, .tuning_s = 40, .sweep_s = 150, .refine_s = 40,
+            .validation_s = 40, .min_rounds = 9, .max_rounds = 31, .min_sample_s = 1e-3, .max_sample_s = 10e-3,
+            .grid_per_octave = 3, .dense_per_octave = 8, .all_note_points = true, .refine_depth = 3,
+            .validation_sizes = 12, .chunk_bytes = {0, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 16u << 20}};
 }
 
 constexpr std::uint64_t kib = 1024, mib = 1024 * 1024, mb = 1000 * 1000;
@@ -219,7 +227,10 @@ bool runs_one_chunk(operation op, backend b, const parallel_options& par, std::u
     return (op == operation::encode ? encode_chunk_count(size, par) : decode_chunk_count(size, par)) <= 1;
 }
 
-std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0) {
+// A bootstrap seed for one statistic: the calibration's seed, the size it is about,
+// and its salt (plus an offset within the salt's range).
+std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t a, salt s, std::uint64_t offset = 0) {
+    const std::uint64_t b = static_cast<std::uint64_t>(s) + offset;
     std::uint64_t h = seed ^ (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ull;
@@ -271,26 +282,23 @@ std::string ratio_words(const interval& r) {
     return buf;
 }
 
-// Position of a backend in all_backends (the index of samples, loss, single_chunk).
-std::size_t backend_index(backend b) {
-    return static_cast<std::size_t>(std::find(all_backends.begin(), all_backends.end(), b) - all_backends.begin());
-}
+using detail::backend_index;  // the index of samples, loss, single_chunk
 
 }  // namespace
 
 void analyse_size(size_analysis& a, std::uint64_t seed) {
-    for (std::size_t b = 0; b < 3; ++b) {
-        a.tput[b] = bootstrap_median_ci(a.samples[b], mix_seed(seed, a.size_bytes, b));
+    for (std::size_t b = 0; b < backend_count; ++b) {
+        a.tput[b] = bootstrap_median_ci(a.samples[b], mix_seed(seed, a.size_bytes, salt::sweep_median, b));
         a.modes[b] = detect_bimodal(a.samples[b]);
     }
     a.best = 0;
-    for (int b = 1; b < 3; ++b)
+    for (int b = 1; b < static_cast<int>(backend_count); ++b)
         if (!a.single_chunk[static_cast<std::size_t>(b)] &&
             a.tput[static_cast<std::size_t>(b)].mid > a.tput[static_cast<std::size_t>(a.best)].mid)
             a.best = b;
     const auto best = static_cast<std::size_t>(a.best);
     a.unstable.clear();
-    for (std::size_t b = 0; b < 3; ++b) {
+    for (std::size_t b = 0; b < backend_count; ++b) {
         a.loss[b] = 0;
         if (a.modes[b].bimodal) {
             char buf[160];
@@ -308,7 +316,7 @@ void analyse_size(size_analysis& a, std::uint64_t seed) {
         // states, or b counts as tied (safe under both).
         std::vector<int> labels = mode_labels(a.samples[best], a.modes[best]);
         if (labels.empty()) labels = mode_labels(a.samples[b], a.modes[b]);
-        a.best_vs[b] = compare_paired(a.samples[best], a.samples[b], noise_band, mix_seed(seed, a.size_bytes, 10 + b), labels);
+        a.best_vs[b] = compare_paired(a.samples[best], a.samples[b], noise_band, mix_seed(seed, a.size_bytes, salt::sweep_paired, b), labels);
         if (a.best_vs[b].outcome == verdict::a_wins) a.loss[b] = 1 - 1 / a.best_vs[b].ratio.mid;
     }
 }
@@ -349,11 +357,11 @@ std::vector<runtime::switch_point> switch_points_from(const std::vector<size_ana
                 if (at.samples[pb][j] > 0) ratios.push_back(at.samples[nb][j] / at.samples[pb][j]);
             return bootstrap_median_ci(ratios, at.size_bytes);
         }();
-        sp.reason = std::string(backend_name(sp.how)) + " from " + size_words(sp.from_bytes) + ": " +
+        sp.reason = std::string(backend_name(sp.how)) + " from " + format_size(sp.from_bytes) + ": " +
                     std::string(backend_name(sp.how)) + "/" + std::string(backend_name(all_backends[pb])) + " = " +
-                    ratio_words(r) + " at " + size_words(at.size_bytes) + (centred ? ", placed mid-way through the sizes where they tie" : "") +
-                    "; the switch could lie anywhere in " + size_words(sp.ci_low_bytes) + "-" +
-                    size_words(sp.ci_high_bytes) + " without a measured loss";
+                    ratio_words(r) + " at " + format_size(at.size_bytes) + (centred ? ", placed mid-way through the sizes where they tie" : "") +
+                    "; the switch could lie anywhere in " + format_size(sp.ci_low_bytes) + "-" +
+                    format_size(sp.ci_high_bytes) + " without a measured loss";
         out.push_back(sp);
     }
     return out;
@@ -456,7 +464,7 @@ int calibrate_main(int argc, char** argv) {
             const char* v = value("--max-size");
             if (!v) return 2;
             std::string why;
-            const auto s = runtime::parse_size(v, &why);
+            const auto s = common::parse_size(v, &why);
             if (!s || *s < 64 * kib) {
                 std::fprintf(stderr, "calibrate: --max-size: %s\n", s ? "must be at least 64KiB" : why.c_str());
                 return 2;
@@ -518,7 +526,7 @@ int calibrate_main(int argc, char** argv) {
             runtime::curve cv{"memcpy", series, {}};
             for (const cell& c : cells) {
                 if (c.series != series) continue;
-                const interval iv = bootstrap_median_ci(c.mb_per_s, mix_seed(cal.seed, c.size_bytes, 99));
+                const interval iv = bootstrap_median_ci(c.mb_per_s, mix_seed(cal.seed, c.size_bytes, salt::roofline_median));
                 cv.points.push_back({c.size_bytes, iv.mid, iv.low, iv.high});
                 const bimodality bm = detect_bimodal(c.mb_per_s);
                 if (bm.bimodal) {
@@ -571,9 +579,9 @@ int calibrate_main(int argc, char** argv) {
                     row.op = name;
                     row.kernel = std::string(kernel_name(k));
                     row.size_bytes = s;
-                    row.tput = bootstrap_median_ci(samples_of(k, s), mix_seed(cal.seed, s, static_cast<int>(k)));
+                    row.tput = bootstrap_median_ci(samples_of(k, s), mix_seed(cal.seed, s, salt::kernel_median, static_cast<std::uint64_t>(k)));
                     row.vs_reference = compare_paired(samples_of(k, s), samples_of(reference, s), noise_band,
-                                                      mix_seed(cal.seed, s, 20 + static_cast<int>(k)));
+                                                      mix_seed(cal.seed, s, salt::kernel_paired, static_cast<std::uint64_t>(k)));
                     wins = wins || row.vs_reference.outcome == verdict::a_wins;
                     loses = loses || row.vs_reference.outcome == verdict::b_wins;
                     score *= row.vs_reference.ratio.mid;
@@ -653,9 +661,9 @@ int calibrate_main(int argc, char** argv) {
                         row.threads = cf.threads;
                         row.chunk_bytes = cf.chunk;
                         row.size_bytes = s;
-                        row.tput = bootstrap_median_ci(samples_of(cf, s), mix_seed(cal.seed, s, cf.threads * 131 + cf.chunk));
+                        row.tput = bootstrap_median_ci(samples_of(cf, s), mix_seed(cal.seed, s, salt::tuning_median, cf.threads * 131 + cf.chunk));
                         row.vs_default = compare_paired(samples_of(cf, s), samples_of(configs[0], s), noise_band,
-                                                        mix_seed(cal.seed, s, cf.threads * 977 + cf.chunk));
+                                                        mix_seed(cal.seed, s, salt::tuning_paired, cf.threads * 977 + cf.chunk));
                         wins = wins || row.vs_default.outcome == verdict::a_wins;
                         loses = loses || row.vs_default.outcome == verdict::b_wins;
                         score *= row.vs_default.ratio.mid;
@@ -674,7 +682,7 @@ int calibrate_main(int argc, char** argv) {
                     pick.threads == 0 && pick.chunk == 0
                         ? "library defaults (all usable threads, automatic chunks): no other setting won at one size without losing at another"
                         : "threads " + std::to_string(pick.threads) + ", chunk " +
-                              (pick.chunk ? size_words(pick.chunk) : std::string("automatic")) +
+                              (pick.chunk ? format_size(pick.chunk) : std::string("automatic")) +
                               ": beat the defaults beyond the noise band and lost nowhere";
             }
     }
@@ -709,7 +717,7 @@ int calibrate_main(int argc, char** argv) {
                     it->size_bytes = c.size_bytes;
                     it->refined = refined;
                 }
-                const auto b = backend_index(*runtime::backend_from_name(c.series));
+                const auto b = backend_index(*detail::backend_from_name(c.series));
                 it->samples[b] = c.mb_per_s;
                 it->single_chunk[b] = runs_one_chunk(op, all_backends[b], tuned[{op, all_backends[b]}], c.size_bytes);
             }
@@ -812,13 +820,13 @@ int calibrate_main(int argc, char** argv) {
     // repair can reuse the fixed backends' samples.
     auto validate = [&](const char* phase_name, std::vector<cell>& cells, std::vector<validation_detail>& out) -> bool {
         auto resolved = runtime::settings_from(&prof, "calibration in progress", {}, runtime::environment{}, cal.topo);
-        runtime::install_settings_for_testing(std::move(resolved));
+        runtime::put_in_force(std::move(resolved));
         std::map<operation, std::vector<std::uint64_t>> vsizes;
         for (operation op : ops) {
             vsizes[op] = validation_sizes(m.validation_sizes, max_bytes, granule_of(op), taken, eng.rng());
             for (std::uint64_t s : vsizes[op]) {
                 taken.insert(s);
-                for (int k = -1; k < 3; ++k) {
+                for (int k = -1; k < static_cast<int>(backend_count); ++k) {
                     cell c;
                     c.phase = phase_name;
                     c.op = op_name(op);
@@ -844,7 +852,7 @@ int calibrate_main(int argc, char** argv) {
         std::map<operation, std::vector<choice>> picked;
         for (operation op : ops)
             for (std::uint64_t s : vsizes[op]) picked[op].push_back(op == operation::encode ? choose_encode(s) : choose_decode(s));
-        runtime::reset_settings_for_testing();
+        runtime::reset_settings_in_force();
         if (!ok) return false;
         for (operation op : ops) {
             const std::string name = op_name(op);
@@ -871,9 +879,9 @@ int calibrate_main(int argc, char** argv) {
                 }
                 d.row.auto_over_best = best > 0 ? d.row.auto_mb_per_s / best : 0;
                 d.auto_backend = std::string(backend_name(picked[op][i].how));
-                if (const auto best_b = runtime::backend_from_name(d.best_backend))
+                if (const auto best_b = detail::backend_from_name(d.best_backend))
                     d.best_single_chunk = runs_one_chunk(op, *best_b, tuned[{op, *best_b}], s);
-                d.auto_vs_best = compare_paired(samples_of("auto"), samples_of(d.best_backend), noise_band, mix_seed(cal.seed, s, 77));
+                d.auto_vs_best = compare_paired(samples_of("auto"), samples_of(d.best_backend), noise_band, mix_seed(cal.seed, s, salt::validation_paired));
                 out.push_back(std::move(d));
             }
         }
@@ -896,7 +904,7 @@ int calibrate_main(int argc, char** argv) {
             a.from_validation = true;
             for (const cell& c : cells)
                 if (c.op == op_name(v.row.op) && c.size_bytes == v.row.size_bytes && c.series != "auto") {
-                    const backend b = *runtime::backend_from_name(c.series);
+                    const backend b = *detail::backend_from_name(c.series);
                     const std::size_t k = backend_index(b);
                     a.samples[k] = c.mb_per_s;
                     a.single_chunk[k] = runs_one_chunk(v.row.op, b, tuned[{v.row.op, b}], a.size_bytes);
@@ -905,7 +913,7 @@ int calibrate_main(int argc, char** argv) {
                                          [](const auto& x, const auto& y) { return x.size_bytes < y.size_bytes; }),
                         std::move(a));
             repaired.insert(v.row.op);
-            cal.repair_sizes.push_back(op_name(v.row.op) + " " + size_words(v.row.size_bytes));
+            cal.repair_sizes.push_back(op_name(v.row.op) + " " + format_size(v.row.size_bytes));
         }
         if (!repaired.empty()) {
             for (operation op : repaired) {
@@ -927,7 +935,7 @@ int calibrate_main(int argc, char** argv) {
         for (const auto& a : list)
             for (const std::string& why : a.unstable)
                 prof.stability.push_back({name, "", a.size_bytes, why.find("bimodal") != std::string::npos ? "bimodal" : "wide_interval", why});
-        for (std::size_t b = 0; b < 3; ++b) {
+        for (std::size_t b = 0; b < backend_count; ++b) {
             runtime::curve cv{name, std::string(backend_name(all_backends[b])), {}};
             for (const auto& a : list) cv.points.push_back({a.size_bytes, a.tput[b].mid, a.tput[b].low, a.tput[b].high});
             prof.curves.push_back(std::move(cv));
@@ -1071,14 +1079,14 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
     auto describe = [](const choice& c) {
         std::string d = std::string(backend_name(c.how)) + "/" + std::string(kernel_name(c.kernel));
         if (c.how != backend::serial)
-            d += " t" + std::to_string(c.par.threads) + (c.par.chunk_bytes ? " c" + size_words(c.par.chunk_bytes) : "");
+            d += " t" + std::to_string(c.par.threads) + (c.par.chunk_bytes ? " c" + format_size(c.par.chunk_bytes) : "");
         return d;
     };
     for (const row& r : rows) {
         if (r.same) {
             ++same;
             std::snprintf(line, sizeof line, "| %s | %s%s | %s | same | | | 1 | same call |\n", op_name(r.op).c_str(),
-                          size_words(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "",
+                          format_size(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "",
                           describe(r.ca).c_str());
             o << line;
             continue;
@@ -1086,11 +1094,11 @@ std::string measure_profiles(const runtime::profile& a, const runtime::profile& 
         const std::vector<double>*sa_samples = nullptr, *sb_samples = nullptr;
         for (const cell& c : cells)
             if (c.op == op_name(r.op) && c.size_bytes == r.size) (c.series == "A" ? sa_samples : sb_samples) = &c.mb_per_s;
-        const paired_comparison cmp = compare_paired(*sb_samples, *sa_samples, noise_band, mix_seed(seed, r.size, 5));
+        const paired_comparison cmp = compare_paired(*sb_samples, *sa_samples, noise_band, mix_seed(seed, r.size, salt::compare_paired));
         worst = std::max(worst, std::abs(cmp.ratio.mid - 1));
         decisive += cmp.outcome != verdict::tie;
         std::snprintf(line, sizeof line, "| %s | %s%s | %s | %s | %.0f | %.0f | %.3f [%.3f–%.3f] | %s |\n", op_name(r.op).c_str(),
-                      size_words(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "", describe(r.ca).c_str(), describe(r.cb).c_str(), median(*sa_samples),
+                      format_size(r.size).c_str(), at_switch.count({r.op, r.size}) ? " (switch)" : "", describe(r.ca).c_str(), describe(r.cb).c_str(), median(*sa_samples),
                       median(*sb_samples), cmp.ratio.mid, cmp.ratio.low, cmp.ratio.high,
                       cmp.outcome == verdict::tie ? "tie" : cmp.outcome == verdict::a_wins ? "B faster" : "A faster");
         o << line;

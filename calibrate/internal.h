@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "catalog.h"
+#include "common/atomic_file.h"
+#include "common/sizes.h"
 #include "machine.h"
 #include "runtime/profile.h"
 #include "runtime/topology.h"
@@ -16,23 +19,46 @@
 
 namespace calib64::calib {
 
-inline constexpr std::array<backend, 3> all_backends = {backend::serial, backend::work_stealing, backend::pipeline};
+// Every backend of the catalog, simplest first: the index of every per-backend array.
+inline constexpr std::size_t backend_count = detail::backend_count;
+inline constexpr std::array<backend, backend_count> all_backends = [] {
+    std::array<backend, backend_count> ids{};
+    for (std::size_t i = 0; i < backend_count; ++i) ids[i] = detail::backend_rows[i].id;
+    return ids;
+}();
 // A paired ratio must clear +-3% to count as a win; narrower is a tie.
 inline constexpr double noise_band = 0.03;
 // A median whose 95% interval is wider than this (relative) is flagged unstable.
 inline constexpr double wide_interval = 0.10;
 inline constexpr double validation_target = 0.97;
 
+// How long and how finely a calibration measures (--quick, default, --thorough).
 struct mode_config {
     std::string name;
-    double roofline_s, kernels_s, tuning_s, sweep_s, refine_s, validation_s;
-    int min_rounds, max_rounds;
-    double min_sample_s, max_sample_s;
-    int grid_per_octave, dense_per_octave;
-    bool all_note_points;
-    int refine_depth;
-    int validation_sizes;
-    std::vector<std::uint64_t> chunk_bytes;  // 0 = the library's default
+    // Time budget of each phase, seconds.
+    double roofline_s = 0, kernels_s = 0, tuning_s = 0, sweep_s = 0, refine_s = 0, validation_s = 0;
+    int min_rounds = 3, max_rounds = 25;           // rounds per phase
+    double min_sample_s = 0.5e-3, max_sample_s = 3e-3;  // one sample's length
+    int grid_per_octave = 2, dense_per_octave = 4;  // sweep sizes per octave; dense between 1 and 32 MiB
+    bool all_note_points = true;                    // every 1-100 MB point of the seed note, or five of them
+    int refine_depth = 2;                           // bisection steps where the plan switches
+    int validation_sizes = 8;                       // held-out sizes per operation
+    std::vector<std::uint64_t> chunk_bytes;         // tuning's chunk sizes; 0 = the library's default
+};
+
+// Salts that give each statistic its own bootstrap stream from the calibration's
+// seed, so no two resampled quantities share random numbers (and a rerun with the
+// same --seed resamples identically).
+enum class salt : std::uint64_t {
+    sweep_median = 0,        // + backend index
+    sweep_paired = 10,       // + backend index
+    kernel_median = 20,      // + kernel id
+    kernel_paired = 40,      // + kernel id
+    validation_paired = 77,
+    roofline_median = 99,
+    tuning_median = 131,     // * threads + chunk bytes
+    tuning_paired = 977,     // * threads + chunk bytes
+    compare_paired = 5,
 };
 
 // One size of one operation, all backends measured in the same rounds.
@@ -42,13 +68,13 @@ struct size_analysis {
     bool from_validation = false;                // a validation size where auto lost: added by the repair
     // Parallel backends that cut this size into one chunk, i.e. run serial's work on
     // the calling thread: they are never "best" here, whatever the noise says.
-    std::array<bool, 3> single_chunk{};
-    std::array<std::vector<double>, 3> samples;  // MB/s per round, by backend
-    std::array<interval, 3> tput;
-    std::array<bimodality, 3> modes;
+    std::array<bool, backend_count> single_chunk{};
+    std::array<std::vector<double>, backend_count> samples;  // MB/s per round, by backend
+    std::array<interval, backend_count> tput;
+    std::array<bimodality, backend_count> modes;
     int best = 0;
-    std::array<paired_comparison, 3> best_vs;    // best against each backend (a = best)
-    std::array<double, 3> loss{};                // 0 = tied with the best
+    std::array<paired_comparison, backend_count> best_vs;    // best against each backend (a = best)
+    std::array<double, backend_count> loss{};                // 0 = tied with the best
     std::vector<std::string> unstable;           // plain-words reasons
 };
 
@@ -136,9 +162,8 @@ void analyse_size(size_analysis& a, std::uint64_t seed);
 // Report writers (report.cpp).
 [[nodiscard]] std::string render_report(const calibration& c);
 [[nodiscard]] std::string render_chart(const calibration& c, const std::string& op);
-// Writes text to path through a temporary file and a rename. "" or why it failed.
-[[nodiscard]] std::string write_file_atomic(const std::filesystem::path& path, const std::string& text);
-[[nodiscard]] std::string size_words(std::uint64_t bytes);  // "64 KiB", "5 MB", "4096 B"
+using common::format_size;
+using common::write_file_atomic;
 // `report compare`: two profiles side by side, as markdown.
 [[nodiscard]] std::string compare_profiles(const runtime::profile& a, const runtime::profile& b, const std::string& name_a,
                                            const std::string& name_b);

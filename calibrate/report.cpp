@@ -16,40 +16,6 @@
 
 namespace calib64::calib {
 
-std::string size_words(std::uint64_t bytes) {
-    // Decimal sizes (the note's "5 MB") read better in decimal units.
-    if (bytes >= 1000000 && bytes % 1000000 == 0 && bytes % (1 << 20) != 0) return std::to_string(bytes / 1000000) + " MB";
-    return format_size(static_cast<double>(bytes));
-}
-
-std::string write_file_atomic(const std::filesystem::path& path, const std::string& text) {
-    const std::filesystem::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return "cannot create " + tmp.string() + ": " + std::strerror(errno);
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const std::string why = std::strerror(errno);
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return "cannot write " + tmp.string() + ": " + why;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        ::unlink(tmp.c_str());
-        return "cannot flush " + tmp.string();
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return "cannot rename to " + path.string() + ": " + why;
-    }
-    return {};
-}
-
 namespace {
 
 std::string fmt(const char* f, double v) {
@@ -105,7 +71,7 @@ validation_worst validation_table(std::ostringstream& o, const std::vector<valid
         const bool same_call = v.auto_backend == v.best_backend;
         worst.all = std::min(worst.all, r.auto_over_best);
         if (!same_call) worst.different_call = std::min(worst.different_call, r.auto_over_best);
-        o << "| " << runtime::operation_name(r.op) << " | " << size_words(r.size_bytes) << " | " << v.auto_backend << " | "
+        o << "| " << runtime::operation_name(r.op) << " | " << format_size(r.size_bytes) << " | " << v.auto_backend << " | "
           << fmt("%.0f", r.auto_mb_per_s) << " | " << fmt("%.0f", get("serial")) << " | " << fmt("%.0f", get("work_stealing")) << " | "
           << fmt("%.0f", get("pipeline")) << " | " << fmt("%.1f%%", r.auto_over_best * 100) << " | " << ratio(v.auto_vs_best.ratio)
           << " | "
@@ -135,7 +101,7 @@ std::string render_chart(const calibration& c, const std::string& op) {
     chart.y_label = "MB/s of input (10^6 bytes/s)";
     const auto it = c.sweep.find(op);
     if (it != c.sweep.end())
-        for (std::size_t b = 0; b < 3; ++b) {
+        for (std::size_t b = 0; b < backend_count; ++b) {
             svg_series s;
             s.label = std::string(backend_name(all_backends[b]));
             s.color = series_color(s.label);
@@ -158,13 +124,13 @@ std::string render_chart(const calibration& c, const std::string& op) {
         }
         chart.series.push_back(std::move(s));
     }
-    chart.markers.push_back({static_cast<double>(c.topo.l2_bytes), "L2 " + size_words(c.topo.l2_bytes), "#9467bd"});
-    chart.markers.push_back({static_cast<double>(c.topo.l3_bytes), "L3 " + size_words(c.topo.l3_bytes), "#9467bd"});
+    chart.markers.push_back({static_cast<double>(c.topo.l2_bytes), "L2 " + format_size(c.topo.l2_bytes), "#9467bd"});
+    chart.markers.push_back({static_cast<double>(c.topo.l3_bytes), "L3 " + format_size(c.topo.l3_bytes), "#9467bd"});
     const auto opv = runtime::operation_from_name(op);
     if (opv)
         for (const auto& sp : c.prof.for_op(*opv).switch_points)
             chart.markers.push_back({static_cast<double>(std::max<std::uint64_t>(sp.from_bytes, 1)),
-                                     "-> " + std::string(backend_name(sp.how)) + " " + size_words(sp.from_bytes), "#ff7f0e"});
+                                     "-> " + std::string(backend_name(sp.how)) + " " + format_size(sp.from_bytes), "#ff7f0e"});
     return render_svg(chart);
 }
 
@@ -181,7 +147,7 @@ std::string render_report(const calibration& c) {
     o << "## Host\n\n| fact | value |\n|---|---|\n";
     o << "| CPU | " << t.cpu_model << " (" << t.cpu_vendor << ") |\n";
     o << "| packages / cores / PUs | " << t.packages << " / " << t.cores << " / " << t.pus << " |\n";
-    o << "| L1d / L2 / L3 | " << size_words(t.l1d_bytes) << " / " << size_words(t.l2_bytes) << " / " << size_words(t.l3_bytes)
+    o << "| L1d / L2 / L3 | " << format_size(t.l1d_bytes) << " / " << format_size(t.l2_bytes) << " / " << format_size(t.l3_bytes)
       << " (" << t.l3_count << " L3, " << t.cores_per_l3 << " cores each) |\n";
     o << "| NUMA nodes / CPU kinds | " << t.numa_nodes << " / " << t.cpukinds << " |\n";
     o << "| allowed CPUs / quota / usable | " << t.allowed_cpus << " / " << (t.cpu_quota ? fmt("%.2f", *t.cpu_quota) : "none")
@@ -207,7 +173,7 @@ std::string render_report(const calibration& c) {
         for (std::size_t i = 0; i < c.roofline[0].points.size() && i < c.roofline[1].points.size(); ++i) {
             const auto& a = c.roofline[0].points[i];
             const auto& b = c.roofline[1].points[i];
-            o << "| " << size_words(a.size_bytes) << " | " << mbps({a.ci_low_mb_per_s, a.median_mb_per_s, a.ci_high_mb_per_s})
+            o << "| " << format_size(a.size_bytes) << " | " << mbps({a.ci_low_mb_per_s, a.median_mb_per_s, a.ci_high_mb_per_s})
               << " | " << mbps({b.ci_low_mb_per_s, b.median_mb_per_s, b.ci_high_mb_per_s}) << " |\n";
         }
 
@@ -215,7 +181,7 @@ std::string render_report(const calibration& c) {
       << "`), paired per round; a win needs the ratio's 95% interval to clear ±" << fmt("%.0f", noise_band * 100) << "%.\n\n";
     o << "| op | kernel | size | MB/s [95% CI] | ratio to " << kernel_name(best_kernel()) << " [95% CI] | verdict |\n|---|---|---|---|---|---|\n";
     for (const auto& k : c.kernels)
-        o << "| " << k.op << " | " << k.kernel << " | " << size_words(k.size_bytes) << " | " << mbps(k.tput) << " | "
+        o << "| " << k.op << " | " << k.kernel << " | " << format_size(k.size_bytes) << " | " << mbps(k.tput) << " | "
           << ratio(k.vs_reference.ratio) << " | " << verdict_words(k.vs_reference.outcome, k.kernel, "reference") << " |\n";
     o << "\n";
     for (const auto& [op, why] : c.kernel_reason) o << "- **" << op << "**: " << why << ".\n";
@@ -225,7 +191,7 @@ std::string render_report(const calibration& c) {
     o << "| op | backend | threads | chunk | size | MB/s [95% CI] | ratio to defaults [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : c.tuning)
         o << "| " << r.op << " | " << backend_name(r.how) << " | " << (r.threads ? std::to_string(r.threads) : "default") << " | "
-          << (r.chunk_bytes ? size_words(r.chunk_bytes) : "default") << " | " << size_words(r.size_bytes) << " | " << mbps(r.tput)
+          << (r.chunk_bytes ? format_size(r.chunk_bytes) : "default") << " | " << format_size(r.size_bytes) << " | " << mbps(r.tput)
           << " | " << ratio(r.vs_default.ratio) << " | " << verdict_words(r.vs_default.outcome, "setting", "defaults") << " |\n";
     o << "\n";
     for (const auto& [key, why] : c.tuning_reason) o << "- **" << key << "**: " << why << ".\n";
@@ -245,7 +211,7 @@ std::string render_report(const calibration& c) {
             if (a.best != 0) ratio_cell = ratio(a.best_vs[0].ratio) + " " + verdict_words(a.best_vs[0].outcome, "win", "loss");
             std::string stab;
             for (const auto& u : a.unstable) stab += (stab.empty() ? "" : "; ") + u;
-            o << "| " << size_words(a.size_bytes) << (a.refined ? " †" : "") << (a.from_validation ? " ‡" : "") << " | " << mbps(a.tput[0]) << " | " << mbps(a.tput[1])
+            o << "| " << format_size(a.size_bytes) << (a.refined ? " †" : "") << (a.from_validation ? " ‡" : "") << " | " << mbps(a.tput[0]) << " | " << mbps(a.tput[1])
               << " | " << mbps(a.tput[2]) << " | " << backend_name(all_backends[static_cast<std::size_t>(a.best)]) << " | "
               << ratio_cell << " | " << chosen << " | " << (stab.empty() ? "ok" : stab) << " |\n";
         }
@@ -260,10 +226,10 @@ std::string render_report(const calibration& c) {
         if (it != c.plan_summary.end()) o << it->second << ".\n\n";
         if (prof_op.switch_points.empty()) o << "- all sizes: serial\n";
         else if (prof_op.switch_points.front().from_bytes > 1)
-            o << "- below " << size_words(prof_op.switch_points.front().from_bytes) << ": serial\n";
+            o << "- below " << format_size(prof_op.switch_points.front().from_bytes) << ": serial\n";
         for (const auto& sp : prof_op.switch_points)
-            o << "- from " << size_words(sp.from_bytes) << " (interval " << size_words(sp.ci_low_bytes) << "–"
-              << size_words(sp.ci_high_bytes) << "): **" << backend_name(sp.how) << "**. " << sp.reason << ".\n";
+            o << "- from " << format_size(sp.from_bytes) << " (interval " << format_size(sp.ci_low_bytes) << "–"
+              << format_size(sp.ci_high_bytes) << "): **" << backend_name(sp.how) << "**. " << sp.reason << ".\n";
         o << "\n";
     }
     o << "How they were chosen: at each size, a backend's loss is how much slower it is than the best there, counted only "
@@ -307,7 +273,7 @@ std::string render_report(const calibration& c) {
              "unless the win holds anyway.\n\n";
         for (const auto& s : p.stability)
             o << "- " << (s.op.empty() ? "run" : s.op) << (s.series.empty() ? "" : " " + s.series)
-              << (s.size_bytes ? " at " + size_words(s.size_bytes) : "") << " (" << s.kind << "): " << s.detail << "\n";
+              << (s.size_bytes ? " at " + format_size(s.size_bytes) : "") << " (" << s.kind << "): " << s.detail << "\n";
     }
 
     o << "\n## Duration\n\n| phase | seconds | rounds | cells |\n|---|---|---|---|\n";
@@ -327,8 +293,8 @@ std::string points_words(const runtime::operation_profile& o) {
     if (o.switch_points.empty()) return "serial at all sizes";
     std::string s = "serial";
     for (const auto& sp : o.switch_points)
-        s += " → " + std::string(backend_name(sp.how)) + " from " + size_words(sp.from_bytes) + " (" +
-             size_words(sp.ci_low_bytes) + "–" + size_words(sp.ci_high_bytes) + ")";
+        s += " → " + std::string(backend_name(sp.how)) + " from " + format_size(sp.from_bytes) + " (" +
+             format_size(sp.ci_low_bytes) + "–" + format_size(sp.ci_high_bytes) + ")";
     return s;
 }
 
@@ -336,7 +302,7 @@ std::string tuning_words(const runtime::operation_profile& o) {
     std::string s;
     for (const auto& t : o.tuning)
         s += (s.empty() ? "" : "; ") + std::string(backend_name(t.how)) + ": threads " +
-             (t.threads ? std::to_string(t.threads) : "default") + ", chunk " + (t.chunk_bytes ? size_words(t.chunk_bytes) : "default");
+             (t.threads ? std::to_string(t.threads) : "default") + ", chunk " + (t.chunk_bytes ? format_size(t.chunk_bytes) : "default");
     return s.empty() ? "defaults" : s;
 }
 
@@ -374,8 +340,8 @@ std::string compare_profiles(const runtime::profile& a, const runtime::profile& 
     row("CPU", a.host.cpu_model, b.host.cpu_model);
     row("cores / PUs / allowed", std::to_string(a.host.cores) + " / " + std::to_string(a.host.pus) + " / " + std::to_string(a.host.allowed_cpus),
         std::to_string(b.host.cores) + " / " + std::to_string(b.host.pus) + " / " + std::to_string(b.host.allowed_cpus));
-    row("L2 / L3", size_words(a.host.l2_bytes) + " / " + size_words(a.host.l3_bytes),
-        size_words(b.host.l2_bytes) + " / " + size_words(b.host.l3_bytes));
+    row("L2 / L3", format_size(a.host.l2_bytes) + " / " + format_size(a.host.l3_bytes),
+        format_size(b.host.l2_bytes) + " / " + format_size(b.host.l3_bytes));
     row("created", a.created_utc, b.created_utc);
     row("tool version", a.tool_version, b.tool_version);
     for (const auto op : {runtime::operation::encode, runtime::operation::decode}) {
@@ -396,7 +362,7 @@ std::string compare_profiles(const runtime::profile& a, const runtime::profile& 
             for (const auto& pa : ca.points)
                 for (const auto& pb : cb.points)
                     if (pa.size_bytes == pb.size_bytes) {
-                        rows << "| " << size_words(pa.size_bytes) << " | " << fmt("%.0f", pa.median_mb_per_s) << " ["
+                        rows << "| " << format_size(pa.size_bytes) << " | " << fmt("%.0f", pa.median_mb_per_s) << " ["
                              << fmt("%.0f", pa.ci_low_mb_per_s) << "–" << fmt("%.0f", pa.ci_high_mb_per_s) << "] | "
                              << fmt("%.0f", pb.median_mb_per_s) << " [" << fmt("%.0f", pb.ci_low_mb_per_s) << "–"
                              << fmt("%.0f", pb.ci_high_mb_per_s) << "] | "

@@ -1,5 +1,7 @@
 #include "svg.h"
 
+#include "common/sizes.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,21 +25,6 @@ std::string xml_escape(std::string_view text) {
         }
     }
     return out;
-}
-
-std::string format_size(double bytes) {
-    static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    char buf[32];
-    if (std::abs(bytes - std::round(bytes)) < 0.05)
-        std::snprintf(buf, sizeof buf, "%.0f %s", bytes, units[u]);
-    else
-        std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
-    return buf;
 }
 
 namespace {
@@ -118,7 +105,7 @@ std::string render_svg(const svg_chart& chart) {
     }
     for (int p = first_pow; p <= last_pow; p += pow_step)
         o += "<text x=\"" + num(px(std::ldexp(1.0, p))) + "\" y=\"" + num(top + plot_h + 16) +
-             "\" text-anchor=\"middle\">" + xml_escape(format_size(std::ldexp(1.0, p))) + "</text>\n";
+             "\" text-anchor=\"middle\">" + xml_escape(common::format_size(std::uint64_t{1} << std::clamp(p, 0, 62))) + "</text>\n";
     o += "<text x=\"" + num(left + plot_w / 2) + "\" y=\"" + num(h - 16) + "\" text-anchor=\"middle\">" +
          xml_escape(chart.x_label) + "</text>\n";
     o += "<text transform=\"translate(18," + num(top + plot_h / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +

@@ -36,8 +36,6 @@ struct svg_chart {
 };
 
 [[nodiscard]] std::string xml_escape(std::string_view text);
-// Sizes in binary units for axis labels: "4 KiB", "1 MiB", "1.5 GiB".
-[[nodiscard]] std::string format_size(double bytes);
 [[nodiscard]] std::string render_svg(const svg_chart& chart);
 
 }  // namespace calib64::calib

@@ -12,6 +12,7 @@
 
 #include "alphabet.h"
 #include "kernel.h"
+#include "quantum.h"
 
 namespace calib64 {
 
@@ -122,15 +123,8 @@ decode_result decode_from(const char* src, std::size_t n, std::size_t pos, std::
 std::size_t decode_bulk(const kernel_ops& k, const char* src, std::size_t len, std::uint8_t* dst,
                         alphabet alpha) noexcept {
     const std::size_t done = k.decode_bulk(src, len, dst, alpha);
-    if (k.id == kernel_id::scalar) return done;
+    if (&k == &detail::scalar_kernel) return done;
     return done + detail::scalar_kernel.decode_bulk(src + done, len - done, dst + done / 4 * 3, alpha);
-}
-
-// Exact decoded size of a strict input, assuming it is valid.
-std::size_t strict_decoded_size(std::string_view in) noexcept {
-    std::size_t chars = in.size();
-    for (int i = 0; i < 2 && chars > 0 && in[chars - 1] == '='; ++i) --chars;
-    return chars / 4 * 3 + (chars % 4 > 1 ? chars % 4 - 1 : 0);
 }
 
 decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
@@ -138,7 +132,7 @@ decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<
     // Too little room for a valid input's bytes: the precise path reports what it
     // meets first (an earlier error, or the first quantum that does not fit), like
     // the skipping modes, and needs no scratch room.
-    if (out.size() < strict_decoded_size(in))
+    if (out.size() < detail::strict_decoded_size(in))
         return decode_from(in.data(), in.size(), 0, out.data(), out.size(), 0, {}, o);
     const std::size_t done = decode_bulk(k, in.data(), in.size(), out.data(), o.alpha);
     if (done == in.size()) return {status::ok, 0, done / 4 * 3};
@@ -230,7 +224,7 @@ encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, cons
     const std::size_t need = encoded_length(in.size(), o.pad);
     if (out.size() < need) return {status::output_too_small, 0};
     std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
-    if (k->id != kernel_id::scalar)
+    if (k != &detail::scalar_kernel)
         done += detail::scalar_kernel.encode_bulk(in.data() + done, in.size() - done, out.data() + done / 3 * 4, o.alpha);
     encode_tail(in.data() + done, in.size() - done, out.data() + done / 3 * 4, detail::chars_of(o.alpha), o.pad);
     return {status::ok, need};

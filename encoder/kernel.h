@@ -15,9 +15,8 @@ namespace calib64::detail {
 
 struct alphabet_tables;
 
+// The functions of one kernel; its name and description are its catalog row.
 struct kernel_ops {
-    kernel_id id;
-    const char* name;
     // Whether this CPU can run the kernel (checked once, at dispatch).
     bool (*cpu_supports)() noexcept;
 
@@ -42,17 +41,12 @@ struct kernel_ops {
     std::size_t (*strip_whitespace)(const char* src, std::size_t len, char* dst) noexcept;
 };
 
-// One row per kernel, in each kernel's own file.
+// Defined in each kernel's own file (kernels/<name>.cpp); only the kernels this
+// build compiles exist, and catalog.h refers to the others not at all.
 extern const kernel_ops scalar_kernel;
-#if CALIB64_HAVE_AVX2
 extern const kernel_ops avx2_kernel;
-#endif
-#if CALIB64_HAVE_AVX512
 extern const kernel_ops avx512_kernel;
-#endif
-#if CALIB64_HAVE_NEON
 extern const kernel_ops neon_kernel;
-#endif
 
 // The ops for k (automatic: the best this CPU runs); nullptr when k is not
 // compiled in or the CPU cannot run it.

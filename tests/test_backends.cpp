@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "backends/parallel.h"
+#include "platform/cpus.h"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -153,17 +154,43 @@ std::string wrap_randomly(std::string_view text, std::mt19937_64& rng, std::size
 
 }  // namespace
 
+namespace {
+int run_child_case(const std::string& test_case);  // below, with the exit tests
+}  // namespace
+
 TEST_CASE("backend names are serial, work_stealing and pipeline") {
     CHECK(backend_name(backend::serial) == "serial");
     CHECK(backend_name(backend::work_stealing) == "work_stealing");
     CHECK(backend_name(backend::pipeline) == "pipeline");
 }
 
-TEST_CASE("the default thread count is the number of CPUs this process may use") {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
-    CHECK(detail::usable_cpus() == static_cast<unsigned>(CPU_COUNT(&set)));
+TEST_CASE("threads = 0 plans for the CPUs this process may use") {
+    const unsigned cpus = detail::usable_cpus();
+    for (const std::size_t size : {std::size_t{1} << 20, std::size_t{8} << 20, std::size_t{48} << 20}) {
+        CHECK(encode_chunk_count(size, {}) == encode_chunk_count(size, {cpus, 0}));
+        CHECK(decode_chunk_count(size, {}) == decode_chunk_count(size, {cpus, 0}));
+    }
+}
+
+// The child re-executes this binary limited to one CPU (sched_setaffinity before
+// anything reads the CPU count): a parallel backend with threads = 0 must then plan
+// one chunk and run serial's work, not oversubscribe the one CPU.
+TEST_CASE("child process: limited to one CPU, threads = 0 runs serially" * doctest::skip()) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) std::_Exit(4);
+    if (detail::usable_cpus() != 1) std::_Exit(5);
+    if (encode_chunk_count(8 << 20, {}) != 1 || decode_chunk_count(8 << 20, {}) != 1) std::_Exit(6);
+    const std::string data = random_bytes(4 << 20, 40);
+    const backend_stats before = backend_statistics(backend::pipeline);
+    if (encode_by(backend::pipeline, data, {}, {}) != encode(data, {})) std::_Exit(7);
+    const backend_stats after = backend_statistics(backend::pipeline);
+    if (after.workers_started != before.workers_started || after.chunks_by_callers != before.chunks_by_callers) std::_Exit(8);
+}
+
+TEST_CASE("a process limited to one CPU runs the parallel backends serially by default") {
+    CHECK(run_child_case("child process: limited to one CPU, threads = 0 runs serially") == 0);
 }
 
 TEST_CASE("every backend encodes byte-identically to serial around every chunk boundary") {
@@ -498,13 +525,13 @@ TEST_CASE("pipeline workers are created once per thread count and reused across 
     const std::string data = random_bytes(600'000, 32);
     const std::string want = encode(data, {});
     REQUIRE(encode_by(backend::pipeline, data, {}, {5, 60'000}) == want);  // the 5-thread pool exists now
-    const backend_stats before = backend_statistics();
+    const backend_stats before = backend_statistics(backend::pipeline);
     for (int i = 0; i < 20; ++i) REQUIRE(encode_by(backend::pipeline, data, {}, {5, 60'000}) == want);
-    const backend_stats after = backend_statistics();
-    CHECK(after.pipeline_workers_started == before.pipeline_workers_started);
+    const backend_stats after = backend_statistics(backend::pipeline);
+    CHECK(after.workers_started == before.workers_started);
     // Every chunk ran exactly once, by a worker or by the caller (10 chunks a call).
-    const auto chunks = (after.pipeline_chunks_by_workers - before.pipeline_chunks_by_workers) +
-                        (after.pipeline_chunks_by_callers - before.pipeline_chunks_by_callers);
+    const auto chunks = (after.chunks_by_workers - before.chunks_by_workers) +
+                        (after.chunks_by_callers - before.chunks_by_callers);
     CHECK(chunks == 20 * 10);
 }
 
@@ -512,16 +539,16 @@ TEST_CASE("work_stealing arenas are created once per thread count and reused") {
     const std::string data = random_bytes(200'000, 33);
     const std::string want = encode(data, {});
     REQUIRE(encode_by(backend::work_stealing, data, {}, {6, 30'000}) == want);
-    const auto before = backend_statistics().work_stealing_arenas_created;
+    const auto before = backend_statistics(backend::work_stealing).executors_created;
     for (int i = 0; i < 20; ++i) REQUIRE(encode_by(backend::work_stealing, data, {}, {6, 30'000}) == want);
-    CHECK(backend_statistics().work_stealing_arenas_created == before);
+    CHECK(backend_statistics(backend::work_stealing).executors_created == before);
 }
 
 TEST_CASE("the pipeline caller runs chunks itself when the queue is full") {
     const std::string data = random_bytes(3 * 20'000, 34);  // 20000 chunks of 3 bytes: more than the queue holds
-    const auto before = backend_statistics().pipeline_queue_full;
+    const auto before = backend_statistics(backend::pipeline).queue_full;
     CHECK(encode_by(backend::pipeline, data, {}, {2, 3}) == encode(data, {}));
-    CHECK(backend_statistics().pipeline_queue_full > before);
+    CHECK(backend_statistics(backend::pipeline).queue_full > before);
 }
 
 TEST_CASE("pinned pipeline workers produce the same bytes") {
@@ -531,6 +558,42 @@ TEST_CASE("pinned pipeline workers produce the same bytes") {
         CHECK(encode_by(backend::pipeline, data, {}, {threads, 30'000, true}) == text);
         require_decode_matches_serial(backend::pipeline, text, {}, {threads, 40'000, true}, data.size());
     }
+}
+
+namespace {
+// CPUs in the affinity mask of every pool worker that ran a chunk of a job of 64
+// slow chunks (the caller's own chunks are not counted).
+std::vector<int> worker_affinity_sizes(unsigned threads, bool pin) {
+    struct context {
+        std::thread::id caller = std::this_thread::get_id();
+        std::mutex mutex;
+        std::vector<int> sizes;
+    } ctx;
+    detail::chunk_job_spec job;
+    job.count = 64;
+    job.context = &ctx;
+    job.run = [](const void* c, std::size_t) noexcept {
+        auto& x = *static_cast<context*>(const_cast<void*>(c));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // long enough that workers take chunks
+        if (std::this_thread::get_id() == x.caller) return;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof set, &set) != 0) return;
+        const std::lock_guard lock(x.mutex);
+        x.sizes.push_back(CPU_COUNT(&set));
+    };
+    detail::run_in_pool(job, threads, pin);
+    return ctx.sizes;
+}
+}  // namespace
+
+TEST_CASE("pinned pipeline workers run on one CPU each; unpinned ones may use all") {
+    const std::vector<int> pinned = worker_affinity_sizes(2, true);
+    REQUIRE_FALSE(pinned.empty());
+    for (const int n : pinned) CHECK(n == 1);
+    const std::vector<int> free = worker_affinity_sizes(2, false);
+    REQUIRE_FALSE(free.empty());
+    for (const int n : free) CHECK(n == static_cast<int>(detail::probe_cpu_limits().allowed_cpus));
 }
 
 // ---------------------------------------------------------------- process exit
@@ -563,12 +626,20 @@ TEST_CASE("child process: start every pool, then exit" * doctest::skip()) {
 }
 
 TEST_CASE("the pools start and shut down cleanly at program exit") {
+    CHECK(run_child_case("child process: start every pool, then exit") == 0);
+}
+
+namespace {
+// Runs this test binary again with only `test_case` (a skipped "child process: ..."
+// case), stdout discarded; its exit status, or -1 if it did not exit within 60 s
+// (a hang is the failure several children exist to catch) or died from a signal.
+int run_child_case(const std::string& test_case) {
     char self[4096];
     const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     REQUIRE(len > 0);
     self[len] = '\0';
     std::string no_skip = "--no-skip";
-    std::string filter = "--test-case=child process: start every pool, then exit";
+    std::string filter = "--test-case=" + test_case;
     char* argv[] = {self, no_skip.data(), filter.data(), nullptr};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -592,27 +663,27 @@ TEST_CASE("the pools start and shut down cleanly at program exit") {
     if (!exited) {
         kill(child, SIGKILL);
         (void)waitpid(child, &wstatus, 0);
+        return -1;
     }
-    REQUIRE(exited);
-    REQUIRE(WIFEXITED(wstatus));
-    CHECK(WEXITSTATUS(wstatus) == 0);
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
 }
+}  // namespace
 
 TEST_CASE("inputs that fit in one default chunk (64 KiB) run serially inside the parallel backends") {
     const std::string data = random_bytes(64 * 1024, 38);
     const std::string text = encode(data, {});
-    const backend_stats before = backend_statistics();
+    const backend_stats before = backend_statistics(backend::pipeline);
     CHECK(encode_by(backend::pipeline, data, {}, {2, 0}) == text);
     CHECK(encode_by(backend::pipeline, data.substr(0, 1000), {}, {8, 0}) == encode(data.substr(0, 1000), {}));
     require_decode_matches_serial(backend::pipeline, text.substr(0, 64 * 1024), {}, {2, 0}, data.size());
-    const backend_stats after = backend_statistics();
-    CHECK(after.pipeline_chunks_by_callers == before.pipeline_chunks_by_callers);
-    CHECK(after.pipeline_chunks_by_workers == before.pipeline_chunks_by_workers);
+    const backend_stats after = backend_statistics(backend::pipeline);
+    CHECK(after.chunks_by_callers == before.chunks_by_callers);
+    CHECK(after.chunks_by_workers == before.chunks_by_workers);
     // A few bytes more than a chunk (64 KiB rounded up to a multiple of 3) is two chunks.
     CHECK(encode_by(backend::pipeline, data + "xyz", {}, {2, 0}) == encode(data + "xyz", {}));
-    const backend_stats split = backend_statistics();
-    CHECK(split.pipeline_chunks_by_callers + split.pipeline_chunks_by_workers ==
-          after.pipeline_chunks_by_callers + after.pipeline_chunks_by_workers + 2);
+    const backend_stats split = backend_statistics(backend::pipeline);
+    CHECK(split.chunks_by_callers + split.chunks_by_workers ==
+          after.chunks_by_callers + after.chunks_by_workers + 2);
 }
 
 TEST_CASE("the chunk count a parallel backend will use is queryable and agrees with what it runs") {
@@ -628,10 +699,10 @@ TEST_CASE("the chunk count a parallel backend will use is queryable and agrees w
     CHECK(encode_chunk_count(8 << 20, {1, 0}) == 1);  // one thread: serial
     // What the pipeline actually ran for an input of three chunks.
     const std::string data = random_bytes(3 * 999, 39);
-    const backend_stats before = backend_statistics();
+    const backend_stats before = backend_statistics(backend::pipeline);
     CHECK(encode_by(backend::pipeline, data, {}, {2, 999}) == encode(data, {}));
-    const backend_stats after = backend_statistics();
-    CHECK(after.pipeline_chunks_by_callers + after.pipeline_chunks_by_workers -
-              (before.pipeline_chunks_by_callers + before.pipeline_chunks_by_workers) ==
+    const backend_stats after = backend_statistics(backend::pipeline);
+    CHECK(after.chunks_by_callers + after.chunks_by_workers -
+              (before.chunks_by_callers + before.chunks_by_workers) ==
           encode_chunk_count(data.size(), {2, 999}));
 }

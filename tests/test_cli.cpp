@@ -283,15 +283,22 @@ TEST_CASE("every backend and the subcommand spelling give the same output") {
     CHECK(enc.out == reference.out);
 }
 
-TEST_CASE("the default backend is auto: a stream of several MiB from a pipe follows the settings and matches coreutils") {
+TEST_CASE("the default backend is auto: a stream of unknown size consults the settings, a small file does not") {
     temp_dir dir;
     write_file(dir.file("big"), random_bytes(3 << 20, 21));
+    write_file(dir.file("small"), random_bytes(1000, 22));
+    // A variable the settings resolution reports proves that it ran: it runs for stdin
+    // of unknown size (a pipe), and not for a small regular file (nothing to decide).
+    const std::string env = "CALIB64_BACKEND=nonsense ";
     const outcome reference = run(dir, coreutils_base64(), "-w 0", dir.file("big"));
-    // stdin of unknown size resolves the settings (CALIB64_BACKEND forces the parallel path)
-    const outcome ours = run(dir, "CALIB64_BACKEND=work_stealing " + calib64_binary(), "-w 0", dir.file("big"));
-    CHECK(ours.exit_code == 0);
-    CHECK(ours.err.empty());
-    CHECK(ours.out == reference.out);
+    const outcome piped = run(dir, "(cat " + dir.file("big") + " | " + env + calib64_binary() + " -w 0)", "");
+    CHECK(piped.exit_code == 0);
+    CHECK(piped.out == reference.out);
+    CHECK(piped.err.find("CALIB64_BACKEND") != std::string::npos);
+    const outcome small = run(dir, env + calib64_binary(), "-w 0", dir.file("small"));
+    CHECK(small.exit_code == 0);
+    CHECK(small.out == run(dir, coreutils_base64(), "-w 0", dir.file("small")).out);
+    CHECK(small.err.empty());
 }
 
 TEST_CASE("calib64 profile show lists the settings in force and where each came from") {

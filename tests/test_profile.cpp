@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "runtime/profile.h"
 
 using namespace calib64;
@@ -36,7 +38,11 @@ profile sample_profile() {
     return p;
 }
 
+// The profile's JSON, as the test's own document to mutate (the library keeps its
+// JSON type to itself; the text is the interface).
+json to_json(const profile& p) { return json::parse(to_json_text(p)); }
 json sample_json() { return to_json(sample_profile()); }
+profile_result profile_from_json(const json& doc) { return profile_from_json_text(doc.dump()); }
 
 // The errors for a document, as "path: why" lines (for failure messages).
 std::string listing(const profile_result& r) {
@@ -431,4 +437,42 @@ TEST_CASE("the schema rejects what the reader rejects") {
     json extra = sample_json();
     extra["newer_field"] = 1;  // unknown keys are allowed by the schema too
     CHECK(checker.check(extra).empty());
+}
+
+TEST_CASE("docs/profile.schema.json is exactly the schema the reader and writer are built from") {
+    std::ifstream in(source_root() / "docs" / "profile.schema.json");
+    REQUIRE(in);
+    std::ostringstream text;
+    text << in.rdbuf();
+    // Regenerate with: build/src/cli/calib64 profile schema > docs/profile.schema.json
+    CHECK(text.str() == profile_schema_text());
+}
+
+TEST_CASE("a reader that wants only the decisions skips the audit data, and still rejects broken decisions") {
+    json doc = sample_json();
+    doc["curves"] = "not even an array";  // audit data it never looks at
+    const profile_result decisions = profile_from_json_text(doc.dump(), profile_parts::decisions);
+    REQUIRE(decisions.ok());
+    CHECK(decisions.value->curves.empty());
+    CHECK(decisions.value->validation.empty());
+    CHECK(decisions.value->encode.switch_points.size() == 2);
+    CHECK_FALSE(profile_from_json_text(doc.dump(), profile_parts::everything).ok());
+    doc["encode"]["kernel"] = "avx9";
+    CHECK_FALSE(profile_from_json_text(doc.dump(), profile_parts::decisions).ok());
+}
+
+TEST_CASE("a file larger than any profile, or one that is not a regular file, is refused with a read error") {
+    const auto dir = scratch_dir("huge");
+    {
+        std::ofstream out(dir / "huge.json");
+        out << "{\"schema_version\": 1, \"pad\": \"";
+        out << std::string(max_profile_file_bytes, 'x') << "\"}";
+    }
+    const profile_result huge = load_profile(dir / "huge.json");
+    REQUIRE_FALSE(huge.errors.empty());
+    CHECK(huge.errors[0].why.find("larger than") != std::string::npos);
+    const profile_result dir_as_file = load_profile(dir);
+    REQUIRE_FALSE(dir_as_file.errors.empty());
+    CHECK(dir_as_file.errors[0].why.find("cannot read") != std::string::npos);
+    std::filesystem::remove_all(dir);
 }

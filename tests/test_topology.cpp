@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "platform/cpus.h"
 #include "runtime/topology.h"
 
 using namespace calib64::runtime;
@@ -134,26 +135,26 @@ TEST_CASE("a cgroup CPU quota caps the usable CPUs, rounding up") {
 
 TEST_CASE("cpu.max \"max PERIOD\" means no quota and is not an error") {
     std::string error = "stale";
-    CHECK_FALSE(parse_cpu_max("max 100000", &error).has_value());
+    CHECK_FALSE(calib64::detail::parse_cpu_max("max 100000", &error).has_value());
     CHECK(error.empty());
-    CHECK_FALSE(parse_cpu_max("max\n", &error).has_value());
+    CHECK_FALSE(calib64::detail::parse_cpu_max("max\n", &error).has_value());
     CHECK(error.empty());
 }
 
 TEST_CASE("cpu.max \"QUOTA PERIOD\" is quota over period in CPUs") {
     std::string error;
-    CHECK(parse_cpu_max("200000 100000", &error).value() == doctest::Approx(2.0));
+    CHECK(calib64::detail::parse_cpu_max("200000 100000", &error).value() == doctest::Approx(2.0));
     CHECK(error.empty());
-    CHECK(parse_cpu_max("50000 100000\n").value() == doctest::Approx(0.5));
-    CHECK(parse_cpu_max("150000 100000").value() == doctest::Approx(1.5));
-    CHECK(parse_cpu_max("150000").value() == doctest::Approx(1.5));  // default period
+    CHECK(calib64::detail::parse_cpu_max("50000 100000\n").value() == doctest::Approx(0.5));
+    CHECK(calib64::detail::parse_cpu_max("150000 100000").value() == doctest::Approx(1.5));
+    CHECK(calib64::detail::parse_cpu_max("150000").value() == doctest::Approx(1.5));  // default period
 }
 
 TEST_CASE("garbage in cpu.max is reported, not read as a quota") {
     for (const char* text : {"", "abc", "100000 0", "-5 100000", "0 100000", "12x 100000", "100 abc"}) {
         CAPTURE(text);
         std::string error;
-        CHECK_FALSE(parse_cpu_max(text, &error).has_value());
+        CHECK_FALSE(calib64::detail::parse_cpu_max(text, &error).has_value());
         CHECK_FALSE(error.empty());
     }
 }

@@ -1,12 +1,8 @@
-// encode_with / decode_with: the three backends behind one call, and the counters.
-//
-// serial runs the codec on this thread. work_stealing and pipeline plan chunks
-// (chunk_plan.cpp) and run them on a cached TBB arena or on the persistent pool.
-// Both answer serially when the input fits in one chunk or one thread is asked for.
-#include <sched.h>
-
+// encode_with / decode_with: every backend of the catalog behind one call, and the
+// counters. A row with no executor (serial), or whose executor must not run now,
+// answers with the codec on this thread.
+#include <array>
 #include <atomic>
-#include <thread>
 
 #include "parallel.h"
 
@@ -14,88 +10,62 @@ namespace calib64 {
 namespace detail {
 namespace {
 
-struct backend_counters {
-    std::atomic<std::uint64_t> arenas_created{0};
+struct counters_of_one {
+    std::atomic<std::uint64_t> executors_created{0};
     std::atomic<std::uint64_t> workers_started{0};
     std::atomic<std::uint64_t> chunks_by_workers{0};
     std::atomic<std::uint64_t> chunks_by_callers{0};
     std::atomic<std::uint64_t> queue_full{0};
 };
 // Trivially destructible: usable from other static destructors at exit.
-constinit backend_counters counters;
+constinit std::array<counters_of_one, backend_count> counters;
 
-unsigned probe_usable_cpus() noexcept {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        const int n = CPU_COUNT(&set);
-        if (n > 0) return static_cast<unsigned>(n);
-    }
-    const unsigned hw = std::thread::hardware_concurrency();
-    return hw > 0 ? hw : 1;
+counters_of_one& of(backend b) noexcept { return counters[backend_index(b)]; }
+
+// The executor to use for `b` now, or nullptr for the codec on this thread.
+chunk_executor executor_for(backend b) noexcept {
+    const backend_row& row = backend_rows[backend_index(b)];
+    if (row.id != b || row.executor == nullptr) return nullptr;
+    if (row.must_run_inline != nullptr && row.must_run_inline()) return nullptr;
+    return row.executor;
 }
 
 }  // namespace
 
-unsigned usable_cpus() noexcept {
-    static const unsigned cpus = probe_usable_cpus();
-    return cpus;
+void count_executor_created(backend b) noexcept { of(b).executors_created.fetch_add(1, std::memory_order_relaxed); }
+void count_worker_started(backend b) noexcept { of(b).workers_started.fetch_add(1, std::memory_order_relaxed); }
+void count_chunk(backend b, bool by_worker) noexcept {
+    (by_worker ? of(b).chunks_by_workers : of(b).chunks_by_callers).fetch_add(1, std::memory_order_relaxed);
 }
-
-void count_arena_created() noexcept { counters.arenas_created.fetch_add(1, std::memory_order_relaxed); }
-void count_pool_worker_started() noexcept { counters.workers_started.fetch_add(1, std::memory_order_relaxed); }
-void count_pool_chunk(bool by_worker) noexcept {
-    (by_worker ? counters.chunks_by_workers : counters.chunks_by_callers).fetch_add(1, std::memory_order_relaxed);
-}
-void count_pool_queue_full() noexcept { counters.queue_full.fetch_add(1, std::memory_order_relaxed); }
+void count_queue_full(backend b) noexcept { of(b).queue_full.fetch_add(1, std::memory_order_relaxed); }
 
 }  // namespace detail
 
 std::string_view backend_name(backend b) noexcept {
-    switch (b) {
-        case backend::serial: return "serial";
-        case backend::work_stealing: return "work_stealing";
-        case backend::pipeline: return "pipeline";
-    }
-    return "unknown";
+    const detail::backend_row& row = detail::backend_rows[detail::backend_index(b)];
+    return row.id == b ? row.name : "unknown";
 }
 
 encode_result encode_with(backend b, std::span<const std::uint8_t> in, std::span<char> out,
                           const encode_options& opts, const parallel_options& par) noexcept {
-    switch (b) {
-        case backend::work_stealing:
-            if (detail::arenas_gone()) break;
-            return detail::encode_chunked(&detail::run_in_arena, in, out, opts, par);
-        case backend::pipeline:
-            if (detail::pipeline_must_run_inline()) break;
-            return detail::encode_chunked(&detail::run_in_pool, in, out, opts, par);
-        case backend::serial: break;
-    }
+    if (const detail::chunk_executor exec = detail::executor_for(b)) return detail::encode_chunked(exec, in, out, opts, par);
     return encode(in, out, opts);
 }
 
 decode_result decode_with(backend b, std::string_view in, std::span<std::uint8_t> out,
                           const decode_options& opts, const parallel_options& par) noexcept {
-    switch (b) {
-        case backend::work_stealing:
-            if (detail::arenas_gone()) break;
-            return detail::decode_chunked(&detail::run_in_arena, in, out, opts, par);
-        case backend::pipeline:
-            if (detail::pipeline_must_run_inline()) break;
-            return detail::decode_chunked(&detail::run_in_pool, in, out, opts, par);
-        case backend::serial: break;
-    }
+    if (const detail::chunk_executor exec = detail::executor_for(b)) return detail::decode_chunked(exec, in, out, opts, par);
     return decode(in, out, opts);
 }
 
-backend_stats backend_statistics() noexcept {
-    using detail::counters;
+backend_stats backend_statistics(backend b) noexcept {
+    const auto& c = detail::of(b);
     backend_stats s;
-    s.work_stealing_arenas_created = counters.arenas_created.load(std::memory_order_relaxed);
-    s.pipeline_workers_started = counters.workers_started.load(std::memory_order_relaxed);
-    s.pipeline_chunks_by_workers = counters.chunks_by_workers.load(std::memory_order_relaxed);
-    s.pipeline_chunks_by_callers = counters.chunks_by_callers.load(std::memory_order_relaxed);
-    s.pipeline_queue_full = counters.queue_full.load(std::memory_order_relaxed);
+    s.executors_created = c.executors_created.load(std::memory_order_relaxed);
+    s.workers_started = c.workers_started.load(std::memory_order_relaxed);
+    s.chunks_by_workers = c.chunks_by_workers.load(std::memory_order_relaxed);
+    s.chunks_by_callers = c.chunks_by_callers.load(std::memory_order_relaxed);
+    s.queue_full = c.queue_full.load(std::memory_order_relaxed);
     return s;
 }
 

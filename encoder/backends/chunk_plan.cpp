@@ -13,6 +13,8 @@
 
 #include "../alphabet.h"
 #include "../kernel.h"
+#include "../quantum.h"
+#include "platform/cpus.h"
 #include "parallel.h"
 
 namespace calib64::detail {
@@ -24,7 +26,7 @@ constexpr std::size_t max_chunks = std::size_t{1} << 20;
 
 unsigned effective_threads(const parallel_options& par) noexcept {
     const unsigned t = par.threads == 0 ? usable_cpus() : par.threads;
-    return std::clamp(t, 1u, max_backend_threads);
+    return std::clamp(t, 1u, max_threads);
 }
 
 // Chunk size in input units (bytes for encode, characters for decode), rounded up
@@ -59,14 +61,6 @@ void encode_chunk(const void* context, std::size_t index) noexcept {
 }
 
 // ------------------------------------------------------------------ strict decode
-
-// Exact decoded size of a strict input if it is valid (as codec.cpp computes it
-// for its up-front capacity check).
-std::size_t strict_decoded_size(std::string_view in) noexcept {
-    std::size_t chars = in.size();
-    for (int i = 0; i < 2 && chars > 0 && in[chars - 1] == '='; ++i) --chars;
-    return chars / 4 * 3 + (chars % 4 > 1 ? chars % 4 - 1 : 0);
-}
 
 struct strict_decode_job {
     std::string_view in;
@@ -242,8 +236,7 @@ decode_result decode_chunked(chunk_executor exec, std::string_view in, std::span
     job.total_significant = significant[chunks];
     // Capacity as if no padding: if it might not fit, serial decides (and reports).
     const std::size_t total = job.total_significant;
-    const std::size_t most = total / 4 * 3 + (total % 4 > 1 ? total % 4 - 1 : 0);
-    if (total == 0 || out.size() < most) return decode(in, out, opts);
+    if (total == 0 || out.size() < decoded_size_of(total)) return decode(in, out, opts);
     exec({&skipping_decode_chunk, &job, chunks}, threads, par.pin_threads);
     if (job.failed.load(std::memory_order_relaxed)) return decode(in, out, opts);
     // Every quantum decoded; the run with the final quantum knows the exact end.

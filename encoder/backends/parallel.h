@@ -1,16 +1,18 @@
 // Internal: the pieces behind encode_with / decode_with.
 //
 // A parallel call is planned once (chunk sizes, output offsets: chunk_plan.cpp) and
-// then handed to an executor as "run chunk i for every i in [0, count)". The two
-// parallel backends differ only in the executor: a cached oneTBB task_arena
-// (work_stealing.cpp) or a persistent worker pool fed by a lock-free queue
-// (pipeline.cpp). Tests include this header to reach the executors directly.
+// then handed to an executor as "run chunk i for every i in [0, count)". The
+// parallel backends differ only in their executor (catalog.h names them): a cached
+// oneTBB task_arena (work_stealing.cpp) or a persistent worker pool fed by a
+// lock-free queue (pipeline.cpp). Tests include this header to reach them directly.
 #pragma once
 
 #include <calib64/calib64.h>
 
 #include <cstddef>
 #include <cstdint>
+
+#include "../catalog.h"
 
 namespace calib64::detail {
 
@@ -22,38 +24,14 @@ struct chunk_job_spec {
     std::size_t count = 0;
 };
 
-// Runs every chunk of `job` and returns when all have finished.
-using chunk_executor = void (*)(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept;
-
-// work_stealing: parallel_for over the chunks inside a task_arena of `threads`
-// slots, cached per thread count.
-void run_in_arena(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept;
-
-// pipeline: the persistent pool for `threads` (the caller plus threads-1 workers),
-// created on first use and reused.
-void run_in_pool(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept;
-
-// True when a pipeline call on this thread must run inline: the thread is a pool
-// worker, is already running a pool chunk (nested call), or the pools are gone
-// (static destruction at exit has begun).
-[[nodiscard]] bool pipeline_must_run_inline() noexcept;
-// True when the arenas are gone (static destruction at exit has begun).
-[[nodiscard]] bool arenas_gone() noexcept;
-
-// CPUs this process may run on (sched_getaffinity; at least 1). Read once.
-[[nodiscard]] unsigned usable_cpus() noexcept;
-
-// The largest thread count the backends honour; larger requests are clamped.
-inline constexpr unsigned max_backend_threads = 256;
-
-// Counters behind backend_statistics() (relaxed atomics).
-void count_arena_created() noexcept;
-void count_pool_worker_started() noexcept;
-void count_pool_chunk(bool by_worker) noexcept;
-void count_pool_queue_full() noexcept;
+// Counters behind backend_statistics(b) (relaxed atomics).
+void count_executor_created(backend b) noexcept;
+void count_worker_started(backend b) noexcept;
+void count_chunk(backend b, bool by_worker) noexcept;
+void count_queue_full(backend b) noexcept;
 
 // The planners: split, run through `exec`, and fall back to serial whenever
-// the serial answer is needed (errors, tiny inputs).
+// the serial answer is needed (errors, tiny inputs, one thread).
 encode_result encode_chunked(chunk_executor exec, std::span<const std::uint8_t> in, std::span<char> out,
                              const encode_options& opts, const parallel_options& par) noexcept;
 decode_result decode_chunked(chunk_executor exec, std::string_view in, std::span<std::uint8_t> out,

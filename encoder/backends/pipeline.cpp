@@ -30,12 +30,12 @@
 
 #include <array>
 #include <atomic>
-#include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "lazy_slots.h"
 #include "parallel.h"
+#include "platform/cpus.h"
 
 namespace calib64::detail {
 namespace {
@@ -64,53 +64,45 @@ struct job_state {
     completion_slot* slot;
 };
 
-// hwloc topology for pinning, loaded on first pinned pool.
-class topology_holder {
-public:
-    ~topology_holder() {
-        if (topology_ != nullptr) hwloc_topology_destroy(topology_);
-    }
-    // Binds the calling thread to core (index mod cores) of those this process may use.
-    void pin_this_thread(unsigned index) noexcept {
-        const std::lock_guard lock(mutex_);  // start-up only, not the hot path
-        if (topology_ == nullptr) {
-            if (hwloc_topology_init(&topology_) != 0) return;
-            if (hwloc_topology_load(topology_) != 0) {
-                hwloc_topology_destroy(topology_);
-                topology_ = nullptr;
-                return;
-            }
-        }
-        const int cores = hwloc_get_nbobjs_by_type(topology_, HWLOC_OBJ_CORE);
-        hwloc_obj_t core = cores > 0 ? hwloc_get_obj_by_type(topology_, HWLOC_OBJ_CORE, index % static_cast<unsigned>(cores))
-                                     : hwloc_get_obj_by_type(topology_, HWLOC_OBJ_PU, 0);
-        if (core == nullptr) return;
+// Binds the calling thread to one PU of the index-th core (mod their count) among
+// those this process may use. Best effort: on any failure the thread stays unpinned.
+void pin_this_thread(unsigned index) noexcept {
+    const hwloc_topology_t topo = machine_topology();
+    if (topo == nullptr) return;
+    const hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topo);
+    const int cores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+    unsigned usable = 0;
+    for (int i = 0; i < cores; ++i)
+        usable += hwloc_bitmap_intersects(hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, static_cast<unsigned>(i))->cpuset, allowed);
+    if (usable == 0) return;
+    unsigned wanted = index % usable;
+    for (int i = 0; i < cores; ++i) {
+        const hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, static_cast<unsigned>(i));
+        if (!hwloc_bitmap_intersects(core->cpuset, allowed) || wanted-- != 0) continue;
         hwloc_bitmap_t set = hwloc_bitmap_dup(core->cpuset);
         if (set == nullptr) return;
+        hwloc_bitmap_and(set, set, allowed);
         hwloc_bitmap_singlify(set);  // one PU of the core, so the thread does not migrate between SMT siblings
-        (void)hwloc_set_cpubind(topology_, set, HWLOC_CPUBIND_THREAD);  // best effort
+        (void)hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD);
         hwloc_bitmap_free(set);
+        return;
     }
-
-private:
-    std::mutex mutex_;
-    hwloc_topology_t topology_ = nullptr;
-};
+}
 
 class worker_pool {
 public:
     static constexpr std::size_t queue_capacity = 4096;  // descriptors; fixed, preallocated
 
-    worker_pool(unsigned workers, bool pin, topology_holder& topology) : queue_(queue_capacity) {
+    worker_pool(unsigned workers, bool pin) : queue_(queue_capacity) {
         threads_.reserve(workers);
         try {
             for (unsigned i = 0; i < workers; ++i) {
                 // Workers take cores 1, 2, ...: the caller usually runs on one of its own.
-                threads_.emplace_back([this, i, pin, &topology] {
-                    if (pin) topology.pin_this_thread(i + 1);
+                threads_.emplace_back([this, i, pin] {
+                    if (pin) pin_this_thread(i + 1);
                     work();
                 });
-                count_pool_worker_started();
+                count_worker_started(backend::pipeline);
             }
         } catch (...) {
             stop_and_join();  // the threads already started must not outlive a failed pool
@@ -130,7 +122,7 @@ public:
             if (queue_.bounded_push(chunk_task{&job, i})) continue;
             // Full: get the workers going on what is queued, and help.
             if (!woke) wake_workers(), woke = true;
-            count_pool_queue_full();
+            count_queue_full(backend::pipeline);
             run_task({&job, i}, false);
         }
         wake_workers();
@@ -157,7 +149,7 @@ private:
         ++chunks_running_here;
         job.spec.run(job.spec.context, t.index);
         --chunks_running_here;
-        count_pool_chunk(by_worker);
+        count_chunk(backend::pipeline, by_worker);
         if (job.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             // Last chunk: from here on `job` may be gone; only the slot is touched.
             slot->epoch.fetch_add(1, std::memory_order_release);
@@ -206,36 +198,23 @@ private:
     std::vector<std::thread> threads_;
 };
 
-class pool_registry {
-public:
-    pool_registry() = default;
-    pool_registry(const pool_registry&) = delete;
-    pool_registry& operator=(const pool_registry&) = delete;
-    ~pool_registry() {
-        pools_destroyed.store(true, std::memory_order_release);
-        for (auto& by_threads : pools_)
-            for (auto& slot : by_threads) delete slot.load(std::memory_order_acquire);
-    }
+// Slot threads + (pin ? max_threads + 1 : 0) holds the pool of that shape. Destroyed
+// at exit (every worker stopped and joined), after which calls run inline.
+struct pool_registry {
+    lazy_slots<worker_pool, 2 * (max_threads + 1)> slots;
+    ~pool_registry() { pools_destroyed.store(true, std::memory_order_release); }
 
     worker_pool* get(unsigned threads, bool pin) noexcept {
-        auto& slot = pools_[pin ? 1 : 0][threads];
-        if (worker_pool* p = slot.load(std::memory_order_acquire)) return p;
-        const std::lock_guard lock(create_mutex_);
-        if (worker_pool* p = slot.load(std::memory_order_relaxed)) return p;
-        try {
-            auto* p = new worker_pool(threads - 1, pin, topology_);
-            slot.store(p, std::memory_order_release);
-            return p;
-        } catch (...) {
-            return nullptr;  // cannot start threads: the caller runs the chunks itself
-        }
+        return slots.get(threads + (pin ? max_threads + 1 : 0), [threads, pin]() -> worker_pool* {
+            try {
+                auto* p = new worker_pool(threads - 1, pin);
+                count_executor_created(backend::pipeline);
+                return p;
+            } catch (...) {
+                return nullptr;  // cannot start threads: the caller runs the chunks itself
+            }
+        });
     }
-
-private:
-    // Declared first so it is destroyed last, after the workers that may use it.
-    topology_holder topology_;
-    std::array<std::array<std::atomic<worker_pool*>, max_backend_threads + 1>, 2> pools_{};
-    std::mutex create_mutex_;
 };
 
 pool_registry& pools() noexcept {

@@ -12,10 +12,9 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
-#include <mutex>
 
+#include "lazy_slots.h"
 #include "parallel.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -37,36 +36,24 @@ namespace {
 // Trivially destructible, so it stays readable while and after static destructors run.
 constinit std::atomic<bool> arenas_destroyed{false};
 
-class arena_cache {
-public:
-    arena_cache() = default;
-    arena_cache(const arena_cache&) = delete;
-    arena_cache& operator=(const arena_cache&) = delete;
-    ~arena_cache() {
-        arenas_destroyed.store(true, std::memory_order_release);
-        for (auto& slot : arenas_) delete slot.load(std::memory_order_acquire);
-    }
+// Slot t holds the arena of t threads. Destroyed at exit, after which calls run inline.
+struct arena_cache {
+    lazy_slots<tbb::task_arena, max_threads + 1> slots;
+    ~arena_cache() { arenas_destroyed.store(true, std::memory_order_release); }
 
     tbb::task_arena* get(unsigned threads) noexcept {
-        auto& slot = arenas_[threads];
-        if (tbb::task_arena* a = slot.load(std::memory_order_acquire)) return a;
-        const std::lock_guard lock(create_mutex_);
-        if (tbb::task_arena* a = slot.load(std::memory_order_relaxed)) return a;
-        try {
-            // One slot is the caller's; TBB fills the rest from its worker threads.
-            auto* a = new tbb::task_arena(static_cast<int>(threads));
-            a->initialize();
-            slot.store(a, std::memory_order_release);
-            count_arena_created();
-            return a;
-        } catch (...) {
-            return nullptr;  // out of memory: the caller runs the chunks itself
-        }
+        return slots.get(threads, [threads]() -> tbb::task_arena* {
+            try {
+                // One slot is the caller's; TBB fills the rest from its worker threads.
+                auto* a = new tbb::task_arena(static_cast<int>(threads));
+                a->initialize();
+                count_executor_created(backend::work_stealing);
+                return a;
+            } catch (...) {
+                return nullptr;  // out of memory: the caller runs the chunks itself
+            }
+        });
     }
-
-private:
-    std::array<std::atomic<tbb::task_arena*>, max_backend_threads + 1> arenas_{};
-    std::mutex create_mutex_;
 };
 
 arena_cache& arenas() noexcept {

@@ -140,8 +140,12 @@ enum class backend : std::uint8_t {
 
 [[nodiscard]] std::string_view backend_name(backend b) noexcept;  // "serial", "work_stealing", "pipeline"
 
+// The most threads any backend runs for one call; larger requests are clamped to it.
+// CALIB64_THREADS and `calib64 --threads` accept 1 to this.
+inline constexpr unsigned max_threads = 1024;
+
 struct parallel_options {
-    unsigned threads = 0;         // 0: all CPUs this process may use
+    unsigned threads = 0;         // 0: all CPUs this process may use (affinity, cpuset and cgroup quota)
     std::size_t chunk_bytes = 0;  // input bytes per task; 0: a default from the size and thread count
     bool pin_threads = false;     // pipeline: pin workers to cores (hwloc)
 };
@@ -158,16 +162,16 @@ struct parallel_options {
 [[nodiscard]] std::size_t encode_chunk_count(std::size_t input_bytes, const parallel_options& par = {}) noexcept;
 [[nodiscard]] std::size_t decode_chunk_count(std::size_t input_chars, const parallel_options& par = {}) noexcept;
 
-// Monotonic counters of what the parallel backends did in this process (for
-// tests and diagnostics; each field is read separately, not as one snapshot).
+// Monotonic counters of what one backend did in this process (for tests and
+// diagnostics; each field is read separately, not as one snapshot).
 struct backend_stats {
-    std::uint64_t work_stealing_arenas_created = 0;  // one per distinct thread count
-    std::uint64_t pipeline_workers_started = 0;      // persistent workers ever created
-    std::uint64_t pipeline_chunks_by_workers = 0;
-    std::uint64_t pipeline_chunks_by_callers = 0;    // the calling thread helps
-    std::uint64_t pipeline_queue_full = 0;           // bounded_push refused: caller ran it
+    std::uint64_t executors_created = 0;  // TBB arenas / worker pools created (each is then reused)
+    std::uint64_t workers_started = 0;    // persistent worker threads the backend started itself
+    std::uint64_t chunks_by_workers = 0;  // chunks run by those workers
+    std::uint64_t chunks_by_callers = 0;  // chunks the calling thread ran itself (it helps)
+    std::uint64_t queue_full = 0;         // chunks the caller ran because the work queue was full
 };
-[[nodiscard]] backend_stats backend_statistics() noexcept;
+[[nodiscard]] backend_stats backend_statistics(backend b) noexcept;
 
 // ---------------------------------------------------------------- auto
 // Picks backend, kernel, threads and chunk size per call from this host's
@@ -187,6 +191,16 @@ struct choice {
                                         const encode_options& opts = {}) noexcept;
 [[nodiscard]] decode_result decode_auto(std::string_view in, std::span<std::uint8_t> out,
                                         const decode_options& opts = {}) noexcept;
+
+// ---------------------------------------------------------------- messages
+// The library's warnings (a rejected profile, an ignored CALIB64_* value, a profile
+// from another host) go to one sink, each distinct text once per process. The
+// default writes "calib64: " + message to standard error. Set a sink (or nullptr:
+// drop them) before the first encode_auto / decode_auto / choose_* call to route
+// them to the application's log; the sink may be called from any thread, once at a
+// time, and must not call back into calib64.
+using message_sink = void (*)(std::string_view message, void* context);
+void set_message_sink(message_sink sink, void* context = nullptr) noexcept;
 
 // ---------------------------------------------------------------- streams
 // Bounded-memory encode/decode of whole files: a reader thread, block workers and
@@ -243,9 +257,10 @@ stream_result decode_stream(int in_fd, int out_fd, const decode_options& opts = 
                             const stream_options& stream = {});
 
 // Path to path. "-" means stdin / stdout. A regular output file is written to a
-// temporary file in the same directory and renamed over `out_path` only on success
-// (no fsync): on any error no output file is left behind and an existing one is
-// untouched. Non-regular outputs (/dev/null, a FIFO) are written in place.
+// temporary file in the same directory, flushed to disk and renamed over `out_path`
+// only on success: on any error no output file is left behind and an existing one is
+// untouched (a symbolic link is written through to its target). Non-regular outputs
+// (/dev/null, a FIFO) are written in place.
 stream_result encode_file(const std::string& in_path, const std::string& out_path,
                           const encode_options& opts = {}, const stream_options& stream = {});
 stream_result decode_file(const std::string& in_path, const std::string& out_path,

@@ -13,7 +13,9 @@
 #include <getopt.h>
 #include <sys/stat.h>
 
+#include "catalog.h"
 #include "commands.h"
+#include "common/sizes.h"
 #include "runtime/settings.h"
 
 #ifndef CALIB64_VERSION
@@ -26,19 +28,10 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;  // coreutils uses 1 for usage errors, I/O errors and invalid input
 
-// --backend NAME. `auto` (the default, std::nullopt) asks the runtime what
-// encode_auto / decode_auto would run for one streamed block: the profile's (or
-// topology's) backend, kernel, threads and chunk size, and CALIB64_* overrides.
-struct backend_choice {
-    std::string_view name;
-    std::optional<backend> how;
-};
-constexpr backend_choice backend_choices[] = {
-    {"auto", std::nullopt},
-    {"serial", backend::serial},
-    {"work_stealing", backend::work_stealing},
-    {"pipeline", backend::pipeline},
-};
+// --backend NAME: a catalog row, or `auto` (the default, std::nullopt), which asks
+// the runtime what encode_auto / decode_auto would run for one streamed block: the
+// profile's (or topology's) backend, kernel, threads and chunk size, and CALIB64_*
+// overrides.
 
 // Inputs below this are coded before settings would even be resolved (the host
 // probe takes tens of milliseconds), so auto means: serial, best kernel.
@@ -98,13 +91,17 @@ void print_usage(std::FILE* to, const char* program) {
                  "      --strict          decode by RFC 4648: canonical trailing bits, '=' only at the end,\n"
                  "                          whitespace skipped; errors name the byte offset\n"
                  "      --backend=NAME    auto (default: serial blocks in parallel, the profile's kernel;\n"
-                 "                          CALIB64_BACKEND forces one), serial, work_stealing or\n"
-                 "                          pipeline: how each block is coded\n"
-                 "      --threads=N       serial: N block workers; work_stealing/pipeline: N threads per block\n"
-                 "      --kernel=NAME     force a SIMD kernel: auto, scalar, avx2, avx512, neon\n"
-                 "      --block-bytes=N   input bytes per streamed block (memory is a few blocks)\n"
+                 "                          CALIB64_BACKEND forces one), or how each block is coded:\n");
+    for (const auto& row : detail::backend_rows)
+        std::fprintf(to, "                          %-14.*s %.*s\n", static_cast<int>(row.name.size()), row.name.data(),
+                     static_cast<int>(row.summary.size()), row.summary.data());
+    std::fprintf(to,
+                 "      --threads=N       serial: N block workers; otherwise N threads per block (1-%u)\n"
+                 "      --kernel=NAME     force a SIMD kernel: %s\n"
+                 "      --block-bytes=N   input bytes per streamed block, e.g. 1MiB (memory is a few blocks)\n"
                  "\n"
-                 "Subcommands:\n");
+                 "Subcommands:\n",
+                 max_threads, detail::names_in_words(detail::kernel_rows, detail::automatic_kernel_name).c_str());
     for (const subcommand& c : subcommands())
         std::fprintf(to, "  %-10.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
@@ -190,20 +187,18 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
             case opt_strict: o.strict = true; break;
             case opt_backend: {
                 const std::string_view name = optarg;
-                bool found = false;
-                for (const backend_choice& b : backend_choices) {
-                    if (b.name == name) {
-                        o.how = b.how;
-                        found = true;
-                    }
+                if (name == "auto") {
+                    o.how.reset();
+                } else if (const auto how = detail::backend_from_name(name)) {
+                    o.how = *how;
+                } else {
+                    return usage_error(program, "unknown backend '" + std::string(name) + "' (choose auto, " +
+                                                    detail::names_in_words(detail::backend_rows) + ")");
                 }
-                if (!found)
-                    return usage_error(program, "unknown backend '" + std::string(name) +
-                                                    "' (choose auto, serial, work_stealing or pipeline)");
                 break;
             }
             case opt_threads:
-                if (!parse_number(optarg, o.threads) || o.threads == 0 || o.threads > 1024)
+                if (!parse_number(optarg, o.threads) || o.threads == 0 || o.threads > max_threads)
                     return usage_error(program, std::string("invalid thread count: '") + optarg + "'");
                 break;
             case opt_kernel: {
@@ -216,10 +211,15 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
                 o.kernel = k.id;
                 break;
             }
-            case opt_block_bytes:
-                if (!parse_number(optarg, o.block_bytes) || o.block_bytes == 0 || o.block_bytes > (std::size_t{1} << 30))
-                    return usage_error(program, std::string("invalid block size: '") + optarg + "'");
+            case opt_block_bytes: {
+                std::string why;
+                const auto size = common::parse_size(optarg, &why);
+                if (!size || *size == 0 || *size > (std::uint64_t{1} << 30))
+                    return usage_error(program, std::string("invalid block size: '") + optarg + "'" +
+                                                    (why.empty() ? " (1 B to 1 GiB)" : " (" + why + ")"));
+                o.block_bytes = static_cast<std::size_t>(*size);
                 break;
+            }
             case ':':
                 return usage_error(program, std::string("option requires an argument -- '") +
                                                 (optopt != 0 ? std::string(1, static_cast<char>(optopt))

@@ -1,4 +1,4 @@
-// `calib64 profile show` and `calib64 profile check FILE`.
+// `calib64 profile show`, `calib64 profile check FILE`, `calib64 profile schema`.
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -12,7 +12,8 @@ namespace {
 int usage(std::FILE* to) {
     std::fprintf(to,
                  "usage: calib64 profile show          settings encode_auto/decode_auto use here, and where each came from\n"
-                 "       calib64 profile check FILE    validate a calibration profile (exit 0: usable)\n");
+                 "       calib64 profile check FILE    validate a calibration profile (exit 0: usable)\n"
+                 "       calib64 profile schema        print the profile's JSON Schema (docs/profile.schema.json)\n");
     return to == stdout ? 0 : 1;
 }
 
@@ -37,6 +38,7 @@ int run_profile(int argc, char** argv) {
     const std::string_view what = argc >= 2 ? argv[1] : "";
     if (what == "show" && argc == 2) return show();
     if (what == "check" && argc == 3) return check(argv[2]);
+    if (what == "schema" && argc == 2) return std::fputs(runtime::profile_schema_text().c_str(), stdout) < 0 ? 1 : 0;
     if (what == "--help" || what == "-h") return usage(stdout);
     return usage(stderr);
 }

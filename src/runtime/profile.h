@@ -3,9 +3,12 @@
 //
 // The calibrate driver fills a `profile` (start from new_profile(host_topology()))
 // and calls save_profile_atomic(); the runtime calls load_profile() and trusts the
-// result only when it has no errors. Parsing never throws: every malformed field is
-// reported with its JSON pointer and the reason, and unknown keys are ignored so
-// newer tools can add fields without breaking older readers.
+// result only when it has no errors. Every field is described once (profile.cpp's
+// describe() functions); the writer, the reader, the in-memory checks and the JSON
+// Schema are walks over that description, so they cannot disagree. Parsing never
+// throws: every malformed field is reported with its JSON pointer and the reason,
+// and unknown keys are ignored so newer tools can add fields without breaking older
+// readers. The JSON library stays inside profile.cpp.
 #pragma once
 
 #include <calib64/calib64.h>
@@ -18,25 +21,17 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "runtime/topology.h"
 
 namespace calib64::runtime {
 
 // The format this build writes, and the newest it reads. Bump on incompatible change.
 inline constexpr int current_schema_version = 1;
-// No size field (switch point, chunk, validation size) may exceed this: larger is a typo.
-inline constexpr std::uint64_t max_sane_bytes = 1ull << 40;  // 1 TiB
-inline constexpr unsigned max_sane_threads = 4096;
 
 enum class operation : std::uint8_t { encode, decode };
+inline constexpr operation operations[] = {operation::encode, operation::decode};
 [[nodiscard]] std::string_view operation_name(operation op) noexcept;  // "encode" / "decode"
 [[nodiscard]] std::optional<operation> operation_from_name(std::string_view name) noexcept;
-[[nodiscard]] std::optional<backend> backend_from_name(std::string_view name) noexcept;
-// Kernel names as in kernel_name(): "auto", "scalar", "avx2", "avx512", "neon". Accepts
-// names this CPU cannot run (the profile may be read on another host).
-[[nodiscard]] std::optional<kernel_id> kernel_from_name(std::string_view name) noexcept;
 
 // From `from_bytes` on (input bytes for encode, input characters for decode), use
 // `how`, until the next switch point. Sizes below the first switch point run serial.
@@ -104,11 +99,14 @@ struct host_summary {
     std::string host_id;
     std::string cpu_vendor;
     std::string cpu_model;
+    int cpu_family = -1;        // x86 family number; -1 unknown
+    int cpu_model_number = -1;  // x86 model number; -1 unknown
     unsigned packages = 1, cores = 1, pus = 1, numa_nodes = 1, l3_count = 1, cores_per_l3 = 1,
              cpukinds = 1, allowed_cpus = 1;
     std::optional<double> cpu_quota;
     std::uint64_t l1d_bytes = 0, l2_bytes = 0, l3_bytes = 0;
     std::vector<std::string> simd_kernels;
+    std::vector<std::string> fallbacks;  // facts the probe replaced (topology::fallbacks)
 };
 [[nodiscard]] host_summary summarize(const topology& t);
 
@@ -147,19 +145,32 @@ struct [[nodiscard]] profile_result {
     [[nodiscard]] bool ok() const noexcept { return value.has_value() && errors.empty(); }
 };
 
-[[nodiscard]] nlohmann::json to_json(const profile& p);
 [[nodiscard]] std::string to_json_text(const profile& p);  // pretty, 2-space indent, trailing newline
 
-// Semantic checks shared by parsing and saving (increasing switch points, sane sizes...).
+// The checks a profile in memory must pass before it is written (every field in its
+// range, switch points increasing, ...): the same rules the reader applies.
 [[nodiscard]] std::vector<profile_error> validate_profile(const profile& p);
 
-[[nodiscard]] profile_result profile_from_json(const nlohmann::json& doc);
-[[nodiscard]] profile_result profile_from_json_text(std::string_view text);  // reports parse errors too
-[[nodiscard]] profile_result load_profile(const std::filesystem::path& path);
-// Validates, then writes to a temporary file in the same folder, flushes it and
-// renames it over `path`: readers see the old file or the new one, never a part.
-// Returns the errors (validation or I/O); empty on success. Creates missing folders.
+// What a reader keeps. The runtime needs only the decisions (host, encode, decode);
+// `calib64 profile check` and reports read everything. Audit data (validation,
+// curves, stability) is then skipped while parsing, never built in memory.
+enum class profile_parts : std::uint8_t { decisions, everything };
+
+[[nodiscard]] profile_result profile_from_json_text(std::string_view text,
+                                                    profile_parts parts = profile_parts::everything);
+// Reads a file of at most max_profile_file_bytes.
+[[nodiscard]] profile_result load_profile(const std::filesystem::path& path,
+                                          profile_parts parts = profile_parts::everything);
+// A profile is a few hundred KiB at most; a larger file is refused unread.
+inline constexpr std::uint64_t max_profile_file_bytes = 16u << 20;
+// Validates, then writes it through common::atomic_file: readers see the old file
+// or the new one, never a part. Returns the errors (validation or I/O); empty on
+// success. Creates missing folders.
 [[nodiscard]] std::vector<profile_error> save_profile_atomic(const profile& p,
                                                              const std::filesystem::path& path);
+
+// The JSON Schema (draft 2020-12) of what to_json_text writes and the reader accepts,
+// generated from the same description; docs/profile.schema.json is this text.
+[[nodiscard]] std::string profile_schema_text();
 
 }  // namespace calib64::runtime

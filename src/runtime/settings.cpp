@@ -4,12 +4,15 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-#include <cmath>
-#include <cstdio>
 #include <mutex>
 #include <system_error>
+
+#include "common/sizes.h"
+#include "platform/text.h"
 
 extern char** environ;
 
@@ -27,24 +30,41 @@ std::string_view origin_name(origin o) noexcept {
 
 namespace {
 
-constexpr std::string_view known_names[] = {
-    "CALIB64_PROFILE",
-    "CALIB64_TRUST_PROFILE",
-    "CALIB64_BACKEND",
-    "CALIB64_KERNEL",
-    "CALIB64_THREADS",
-    "CALIB64_ENCODE_WORK_STEALING_FROM",
-    "CALIB64_ENCODE_PIPELINE_FROM",
-    "CALIB64_DECODE_WORK_STEALING_FROM",
-    "CALIB64_DECODE_PIPELINE_FROM",
-};
+constexpr std::string_view profile_variable = "CALIB64_PROFILE";
+constexpr std::string_view trust_variable = "CALIB64_TRUST_PROFILE";
+constexpr std::string_view backend_variable = "CALIB64_BACKEND";
+constexpr std::string_view kernel_variable = "CALIB64_KERNEL";
+constexpr std::string_view threads_variable = "CALIB64_THREADS";
 
-constexpr backend parallel_backends[] = {backend::work_stealing, backend::pipeline};
+// CALIB64_<OP>_<BACKEND>_FROM for every operation and parallel backend of the catalog.
+std::string threshold_variable(operation op, backend how) {
+    std::string name = fmt::format("CALIB64_{}_{}_FROM", operation_name(op), backend_name(how));
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
+const std::vector<std::string_view>& known_names() {
+    static const std::vector<std::string>* owned = [] {
+        auto* v = new std::vector<std::string>{std::string(profile_variable), std::string(trust_variable),
+                                               std::string(backend_variable), std::string(kernel_variable),
+                                               std::string(threads_variable)};
+        for (operation op : operations)
+            for (const auto& row : calib64::detail::backend_rows)
+                if (row.executor != nullptr) v->push_back(threshold_variable(op, row.id));
+        return v;
+    }();
+    static const std::vector<std::string_view>* views = new std::vector<std::string_view>(owned->begin(), owned->end());
+    return *views;
+}
+
+// A variable's value, trimmed (one rule for every CALIB64_* value); nullopt when
+// unset or empty.
+std::optional<std::string_view> value_of(const environment& env, std::string_view name) {
+    const auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    const std::string_view v = calib64::detail::trim(it->second);
+    if (v.empty()) return std::nullopt;
+    return v;
 }
 
 std::string lower(std::string_view s) {
@@ -53,32 +73,73 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
+// ---------------------------------------------------------------- the environment
 
-const std::string* lookup(const environment& env, std::string_view name) {
-    const auto it = env.find(name);
-    return it == env.end() ? nullptr : &it->second;
-}
+// Every CALIB64_* override, parsed once and checked; problems go to `messages`.
+struct overrides {
+    std::optional<backend> forced;
+    bool backend_set = false;  // CALIB64_BACKEND given (auto included)
+    std::optional<kernel_id> kernel;
+    std::optional<unsigned> threads;
+    bool trust_foreign = false;
+    // Per operation and backend: unset, "off" (nullopt inside), or a size.
+    std::map<std::pair<operation, backend>, std::optional<std::uint64_t>> from;
+};
 
-std::string threshold_variable(operation op, backend how) {
-    return "CALIB64_" + upper(operation_name(op)) + "_" + upper(backend_name(how)) + "_FROM";
-}
-
-// Serial throughput of a kernel in bytes per nanosecond (= GB/s), deliberately on
-// the low side of what these kernels reach in cache: a low estimate moves the
-// parallel threshold down, where the cost of a wrong guess is small (see docs).
-double serial_bytes_per_ns(kernel_id k) {
-    switch (k) {
-        case kernel_id::avx512: return 8.0;
-        case kernel_id::avx2: return 4.0;
-        case kernel_id::neon: return 3.0;
-        default: return 1.0;
+struct message_list {
+    std::vector<std::string>& out;
+    void ignored(std::string_view name, std::string_view value, std::string_view why) {
+        out.push_back(fmt::format("{}=\"{}\" ignored: {}", name, value, why));
     }
+};
+
+overrides read_overrides(const environment& env, message_list& say) {
+    overrides o;
+    // Variables nobody reads are most likely typos; saying so beats silently ignoring them.
+    for (const auto& [name, value] : env) {
+        if (!name.starts_with("CALIB64_") || name.starts_with("CALIB64_TEST_")) continue;
+        const auto& known = known_names();
+        if (std::find(known.begin(), known.end(), name) == known.end())
+            say.out.push_back(name + " is not a variable calib64 reads (see docs/profile.md); ignored");
+    }
+    if (const auto t = value_of(env, trust_variable)) {
+        if (*t == "1") o.trust_foreign = true;
+        else if (*t != "0") say.ignored(trust_variable, *t, "expected 1 or 0");
+    }
+    if (const auto b = value_of(env, backend_variable)) {
+        if (*b == "auto") o.backend_set = true;
+        else if (const auto how = calib64::detail::backend_from_name(*b)) o.forced = *how, o.backend_set = true;
+        else say.ignored(backend_variable, *b, "expected " + calib64::detail::names_in_words(calib64::detail::backend_rows) + " or auto");
+    }
+    if (const auto k = value_of(env, kernel_variable)) {
+        const kernel_lookup found = find_kernel(*k);
+        if (found.ok()) o.kernel = found.id;
+        else say.ignored(kernel_variable, *k, found.reason.empty() ? "unknown kernel" : found.reason);
+    }
+    if (const auto t = value_of(env, threads_variable)) {
+        std::uint64_t n = 0;
+        if (calib64::detail::parse_decimal(*t, n) && n >= 1 && n <= max_threads) o.threads = static_cast<unsigned>(n);
+        else say.ignored(threads_variable, *t, fmt::format("expected a whole number from 1 to {}", max_threads));
+    }
+    for (operation op : operations)
+        for (const auto& row : calib64::detail::backend_rows) {
+            if (row.executor == nullptr) continue;
+            const std::string name = threshold_variable(op, row.id);
+            const auto v = value_of(env, name);
+            if (!v) continue;
+            const std::string word = lower(*v);
+            if (word == "off" || word == "never") {
+                o.from[{op, row.id}] = std::nullopt;
+                continue;
+            }
+            std::string why;
+            if (const auto size = common::parse_size(*v, &why)) o.from[{op, row.id}] = *size;
+            else say.ignored(name, *v, why + " (or off)");
+        }
+    return o;
 }
+
+// ---------------------------------------------------------------- one operation
 
 std::uint64_t round_up_pow2(std::uint64_t v) {
     std::uint64_t p = 1;
@@ -86,9 +147,120 @@ std::uint64_t round_up_pow2(std::uint64_t v) {
     return p;
 }
 
+void resolve_kernel(operation_settings& s, const operation_profile* prof, const overrides& o, std::string_view source,
+                    message_list& say, operation op) {
+    s.kernel_from = {origin::topology, "best this CPU runs"};
+    if (prof) {
+        if (prof->kernel == kernel_id::automatic || kernel_available(prof->kernel)) {
+            s.kernel = prof->kernel;
+            s.kernel_from = {origin::profile, ""};
+        } else {
+            say.out.push_back(fmt::format("profile {} chooses kernel {} for {}, which this CPU or build cannot run; using "
+                                          "the best available",
+                                          source, kernel_name(prof->kernel), operation_name(op)));
+        }
+    }
+    if (o.kernel) {
+        s.kernel = *o.kernel;
+        s.kernel_from = {origin::environment, std::string(kernel_variable)};
+    }
+}
+
+void resolve_thresholds(operation_settings& s, operation op, const operation_profile* prof, const overrides& o,
+                        const topology& host) {
+    provenance base{origin::topology, ""};
+    if (prof) {
+        base = {origin::profile, ""};
+        for (const switch_point& p : prof->switch_points) s.thresholds.push_back({p.from_bytes, p.how});
+        if (host.usable_cpus <= 1) {
+            // Same machine, but this process may use one CPU (taskset, cgroup).
+            std::erase_if(s.thresholds, [](const threshold& t) { return t.how != backend::serial; });
+            base = {origin::topology, "one usable CPU"};
+        }
+    } else {
+        s.thresholds = topology_thresholds(op, host, s.kernel);
+        if (host.usable_cpus <= 1) base.note = "one usable CPU";
+    }
+    s.thresholds_from.fill(base);
+    for (const auto& [key, from] : o.from) {
+        if (key.first != op) continue;
+        const backend how = key.second;
+        std::erase_if(s.thresholds, [&](const threshold& t) { return t.how == how || (from && t.from_bytes == *from); });
+        if (from) s.thresholds.push_back({*from, how});
+        std::stable_sort(s.thresholds.begin(), s.thresholds.end(),
+                         [](const threshold& a, const threshold& b) { return a.from_bytes < b.from_bytes; });
+        s.thresholds_from[calib64::detail::backend_index(how)] = {origin::environment, threshold_variable(op, how)};
+    }
+}
+
+void resolve_parallel(operation_settings& s, const operation_profile* prof, const overrides& o, const topology& host) {
+    for (const auto& row : calib64::detail::backend_rows) {
+        if (row.executor == nullptr) continue;
+        const std::size_t i = calib64::detail::backend_index(row.id);
+        parallel_options& par = s.par[i];
+        const backend_tuning* tuned = prof ? prof->tuning_for(row.id) : nullptr;
+        par.threads = host.usable_cpus;
+        s.threads_from[i] = {origin::topology, "usable CPUs"};
+        if (tuned && tuned->threads != 0) {
+            par.threads = tuned->threads;
+            s.threads_from[i] = {origin::profile, ""};
+            if (par.threads > host.usable_cpus) {
+                // Measured with more CPUs than this process may use now.
+                par.threads = host.usable_cpus;
+                s.threads_from[i] = {origin::topology, fmt::format("profile's {} capped to usable CPUs", tuned->threads)};
+            }
+        }
+        if (o.threads) {
+            par.threads = *o.threads;
+            s.threads_from[i] = {origin::environment, std::string(threads_variable)};
+        }
+        s.chunk_from[i] = {origin::built_in, ""};
+        if (tuned && tuned->chunk_bytes != 0) {
+            par.chunk_bytes = tuned->chunk_bytes;
+            s.chunk_from[i] = {origin::profile, ""};
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the profile
+
+// Whether the loaded profile is used: it must be this host's (or trusted); sets the
+// status words and returns the profile to use, or nullptr.
+const profile* trusted_profile(const profile* loaded, std::string_view source, const std::vector<profile_error>& load_errors,
+                               const overrides& o, const topology& host, resolved_settings& out, message_list& say) {
+    if (!load_errors.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < load_errors.size() && i < 3; ++i) list += (i ? "; " : "") + to_string(load_errors[i]);
+        if (load_errors.size() > 3)
+            list += fmt::format("; and {} more (calib64 profile check {})", load_errors.size() - 3, source);
+        say.out.push_back(fmt::format("profile {} rejected: {}; using topology defaults", source, list));
+        out.profile_status = "rejected: " + to_string(load_errors.front());
+        return nullptr;
+    }
+    if (!loaded) {
+        out.profile_status = "none found; using topology defaults";
+        return nullptr;
+    }
+    const std::string here = fingerprint(host);
+    if (loaded->host.fingerprint == here) {
+        out.profile_status = fmt::format("loaded from {}", source);
+    } else if (o.trust_foreign) {
+        out.profile_status = fmt::format("loaded from {} (foreign host, trusted by {}=1)", source, trust_variable);
+    } else {
+        say.out.push_back(fmt::format(
+            "profile {} was measured on another host ({}, fingerprint {}; this host is {}, {}); not trusted, using "
+            "topology defaults. Recalibrate with `calib64 calibrate`, or set {}=1 to use it anyway",
+            source, loaded->host.host_id, loaded->host.fingerprint, host_id(host), here, trust_variable));
+        out.profile_status = fmt::format("not trusted: measured on another host ({})", loaded->host.host_id);
+        return nullptr;
+    }
+    out.profile_path = std::string(source);
+    return loaded;
+}
+
 }  // namespace
 
-std::span<const std::string_view> known_variables() noexcept { return known_names; }
+std::span<const std::string_view> known_variables() noexcept { return known_names(); }
 
 environment process_environment() {
     environment env;
@@ -97,70 +269,10 @@ environment process_environment() {
         const auto eq = entry.find('=');
         if (eq == std::string_view::npos) continue;
         const std::string_view name = entry.substr(0, eq);
-        if (name.rfind("CALIB64_", 0) == 0 || name == "XDG_CONFIG_HOME" || name == "HOME")
+        if (name.starts_with("CALIB64_") || name == "XDG_CONFIG_HOME" || name == "HOME")
             env.emplace(std::string(name), std::string(entry.substr(eq + 1)));
     }
     return env;
-}
-
-std::optional<std::uint64_t> parse_size(std::string_view text, std::string* error) {
-    auto fail = [&](std::string why) -> std::optional<std::uint64_t> {
-        if (error) *error = std::move(why);
-        return std::nullopt;
-    };
-    if (error) error->clear();
-    const std::string_view s = trim(text);
-    std::size_t i = 0;
-    long double value = 0;
-    bool digits = false;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-        value = value * 10 + (s[i++] - '0');
-        digits = true;
-    }
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        long double scale = 0.1L;
-        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-            value += (s[i++] - '0') * scale;
-            scale /= 10;
-            digits = true;
-        }
-    }
-    if (!digits) return fail(s.empty() ? "empty; expected a size such as 4096, 64KiB or 20MB" : "does not start with a number");
-    const std::string unit = lower(trim(s.substr(i)));
-    static constexpr struct {
-        const char* name;
-        long double factor;
-    } units[] = {{"", 1},           {"b", 1},
-                 {"kb", 1e3L},      {"mb", 1e6L},          {"gb", 1e9L},           {"tb", 1e12L},
-                 {"kib", 1024.0L},  {"mib", 1048576.0L},   {"gib", 1073741824.0L}, {"tib", 1099511627776.0L}};
-    const auto* u = std::find_if(std::begin(units), std::end(units), [&](const auto& x) { return unit == x.name; });
-    if (u == std::end(units))
-        return fail("unknown unit \"" + std::string(trim(s.substr(i))) + "\"; use B, kB, MB, GB, KiB, MiB or GiB");
-    const long double bytes = std::floor(value * u->factor);
-    if (bytes > static_cast<long double>(max_sane_bytes)) return fail("larger than 1 TiB; not a plausible size");
-    return static_cast<std::uint64_t>(bytes);
-}
-
-std::string format_size(std::uint64_t bytes) {
-    static constexpr const char* names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int unit = 0;
-    std::uint64_t v = bytes;
-    while (unit < 4 && v >= 1024 && v % 1024 == 0) {
-        v /= 1024;
-        ++unit;
-    }
-    if (unit > 0 || bytes < 1024) return std::to_string(v) + " " + names[unit];
-    // Not an exact binary multiple: one decimal in the largest unit that fits.
-    double d = static_cast<double>(bytes);
-    unit = 0;
-    while (unit < 4 && d >= 1024) {
-        d /= 1024;
-        ++unit;
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f %s (%llu B)", d, names[unit], static_cast<unsigned long long>(bytes));
-    return buf;
 }
 
 std::vector<threshold> topology_thresholds(operation op, const topology& host, kernel_id kernel) {
@@ -171,12 +283,14 @@ std::vector<threshold> topology_thresholds(operation op, const topology& host, k
     // each plus a fixed part; VMs are at the slow end, so this is generous.
     const double overhead_ns = 10000.0 + 1000.0 * threads;
     const kernel_id k = kernel == kernel_id::automatic ? best_kernel() : kernel;
+    const auto* row = calib64::detail::kernel_row_of(k);
+    const double bytes_per_ns = row ? row->conservative_gb_per_s : 1.0;
     // Splitting n bytes over p threads saves n/B * (1 - 1/p); it pays once that
     // exceeds the overhead: n > overhead * B * p / (p - 1).
-    double bytes = overhead_ns * serial_bytes_per_ns(k) * threads / (threads - 1);
+    double bytes = overhead_ns * bytes_per_ns * threads / (threads - 1);
     if (op == operation::decode) bytes *= 4.0 / 3.0;  // decode sizes count input characters
-    const std::uint64_t from = std::clamp<std::uint64_t>(round_up_pow2(static_cast<std::uint64_t>(bytes)),
-                                                         64u << 10, 4u << 20);
+    const std::uint64_t from =
+        std::clamp<std::uint64_t>(round_up_pow2(static_cast<std::uint64_t>(bytes)), 64u << 10, 4u << 20);
     // work_stealing from there on, also past the L3: with no measurement there is no
     // reliable crossover to pipeline, so the simpler backend stays (docs/profile.md).
     return {{from, backend::work_stealing}};
@@ -186,209 +300,20 @@ resolved_settings settings_from(const profile* loaded, std::string_view source,
                                 const std::vector<profile_error>& load_errors, const environment& env,
                                 const topology& host) {
     resolved_settings out;
-    auto message = [&](std::string m) { out.messages.push_back(std::move(m)); };
-    auto bad_variable = [&](std::string_view name, std::string_view value, std::string_view why) {
-        message(std::string(name) + "=\"" + std::string(value) + "\" ignored: " + std::string(why));
-    };
-
-    // Variables nobody reads are most likely typos; saying so beats silently ignoring them.
-    for (const auto& [name, value] : env) {
-        if (name.rfind("CALIB64_", 0) != 0 || name.rfind("CALIB64_TEST_", 0) == 0) continue;
-        if (std::find(std::begin(known_names), std::end(known_names), name) == std::end(known_names))
-            message(name + " is not a variable calib64 reads (see docs/profile.md); ignored");
-    }
-
-    // ---- the profile, if trusted
-    std::string profile_note;
-    if (!load_errors.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < load_errors.size() && i < 3; ++i)
-            list += (i ? "; " : "") + to_string(load_errors[i]);
-        if (load_errors.size() > 3)
-            list += "; and " + std::to_string(load_errors.size() - 3) + " more (calib64 profile check " +
-                    std::string(source) + ")";
-        message("profile " + std::string(source) + " rejected: " + list + "; using topology defaults");
-        out.profile_status = "rejected: " + to_string(load_errors.front());
-        loaded = nullptr;
-    }
-    bool trust_foreign = false;
-    if (const std::string* t = lookup(env, "CALIB64_TRUST_PROFILE")) {
-        if (*t == "1") trust_foreign = true;
-        else if (!t->empty() && *t != "0") bad_variable("CALIB64_TRUST_PROFILE", *t, "expected 1 or 0");
-    }
-    if (loaded) {
-        const std::string here = fingerprint(host);
-        if (loaded->host.fingerprint != here) {
-            const std::string what = "profile " + std::string(source) + " was measured on another host (" +
-                                     loaded->host.host_id + ", fingerprint " + loaded->host.fingerprint +
-                                     "; this host is " + host_id(host) + ", " + here + ")";
-            if (trust_foreign) {
-                out.profile_status = "loaded from " + std::string(source) + " (foreign host, trusted by CALIB64_TRUST_PROFILE=1)";
-            } else {
-                message(what + "; not trusted, using topology defaults. Recalibrate with `calib64 calibrate`, "
-                               "or set CALIB64_TRUST_PROFILE=1 to use it anyway");
-                out.profile_status = "not trusted: measured on another host (" + loaded->host.host_id + ")";
-                loaded = nullptr;
-            }
-        } else {
-            out.profile_status = "loaded from " + std::string(source);
-        }
-        if (loaded) out.profile_path = std::string(source);
-    } else if (load_errors.empty()) {
-        out.profile_status = "none found; using topology defaults";
-    }
-    out.rows.push_back({"profile", out.profile_path.empty() ? "(none)" : out.profile_path,
-                        out.profile_path.empty() ? origin::built_in : origin::profile, out.profile_status});
-    out.rows.push_back({"usable_cpus", std::to_string(host.usable_cpus), origin::topology,
-                        "allowed " + std::to_string(host.allowed_cpus) +
-                            (host.cpu_quota ? ", cpu.max quota " + std::to_string(*host.cpu_quota) : std::string())});
-
-    // ---- environment values that apply to both operations, parsed once
-    std::optional<backend> forced;
-    origin forced_from = origin::built_in;
-    if (const std::string* b = lookup(env, "CALIB64_BACKEND"); b && !b->empty()) {
-        if (*b == "auto") {
-            forced_from = origin::environment;
-        } else if (const auto how = backend_from_name(*b)) {
-            forced = *how;
-            forced_from = origin::environment;
-        } else {
-            bad_variable("CALIB64_BACKEND", *b, "expected serial, work_stealing, pipeline or auto");
-        }
-    }
-    std::optional<kernel_id> env_kernel;
-    if (const std::string* k = lookup(env, "CALIB64_KERNEL"); k && !k->empty()) {
-        const kernel_lookup found = find_kernel(*k);
-        if (found.ok()) env_kernel = found.id;
-        else bad_variable("CALIB64_KERNEL", *k, found.reason.empty() ? "unknown kernel" : found.reason);
-    }
-    std::optional<unsigned> env_threads;
-    if (const std::string* t = lookup(env, "CALIB64_THREADS"); t && !t->empty()) {
-        unsigned long n = 0;
-        const std::string v(trim(*t));
-        const bool digits = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (digits && v.size() <= 6) n = std::stoul(v);
-        if (!digits || n == 0 || n > max_sane_threads)
-            bad_variable("CALIB64_THREADS", *t, "expected a whole number from 1 to " + std::to_string(max_sane_threads));
-        else
-            env_threads = static_cast<unsigned>(n);
-    }
-    out.rows.push_back({"backend", forced ? std::string(backend_name(*forced)) : "auto", forced_from,
-                        forced_from == origin::environment ? "CALIB64_BACKEND" : ""});
-
-    for (operation op : {operation::encode, operation::decode}) {
+    message_list say{out.messages};
+    const overrides o = read_overrides(env, say);
+    const profile* used = trusted_profile(loaded, source, load_errors, o, host, out, say);
+    out.usable_cpus = host.usable_cpus;
+    out.usable_cpus_note = fmt::format("allowed {}{}", host.allowed_cpus,
+                                       host.cpu_quota ? fmt::format(", cpu.max quota {:g}", *host.cpu_quota) : "");
+    if (o.backend_set) out.backend_from = {origin::environment, std::string(backend_variable)};
+    for (operation op : operations) {
         operation_settings& s = op == operation::encode ? out.encode : out.decode;
-        const std::string opname(operation_name(op));
-        const operation_profile* prof = loaded ? &loaded->for_op(op) : nullptr;
-        s.forced = forced;
-
-        // kernel
-        origin kernel_from = origin::topology;
-        std::string kernel_note = "best this CPU runs";
-        if (prof) {
-            if (prof->kernel == kernel_id::automatic || kernel_available(prof->kernel)) {
-                s.kernel = prof->kernel;
-                kernel_from = origin::profile;
-                kernel_note.clear();
-            } else {
-                message("profile " + std::string(source) + " chooses kernel " + std::string(kernel_name(prof->kernel)) +
-                        " for " + opname + ", which this CPU or build cannot run; using the best available");
-            }
-        }
-        if (env_kernel) {
-            s.kernel = *env_kernel;
-            kernel_from = origin::environment;
-            kernel_note = "CALIB64_KERNEL";
-        }
-        const kernel_id effective = s.kernel == kernel_id::automatic ? best_kernel() : s.kernel;
-        out.rows.push_back({opname + ".kernel",
-                            std::string(kernel_name(effective)) + (s.kernel == kernel_id::automatic ? " (auto)" : ""),
-                            kernel_from, kernel_note});
-
-        // thresholds: the profile's, or the topology's, then per-variable overrides
-        origin base_from = origin::topology;
-        if (prof) {
-            base_from = origin::profile;
-            for (const switch_point& p : prof->switch_points) s.thresholds.push_back({p.from_bytes, p.how});
-            if (host.usable_cpus <= 1) {
-                // Same machine, but this process may use one CPU (taskset, cgroup).
-                std::erase_if(s.thresholds, [](const threshold& t) { return t.how != backend::serial; });
-                base_from = origin::topology;
-            }
-        } else {
-            s.thresholds = topology_thresholds(op, host, effective);
-        }
-        origin from_origin[3] = {base_from, base_from, base_from};
-        std::string from_note[3];
-        for (backend how : parallel_backends) {
-            const std::string name = threshold_variable(op, how);
-            const std::string* v = lookup(env, name);
-            if (!v || v->empty()) continue;
-            std::optional<std::uint64_t> from;
-            const std::string word = lower(trim(*v));
-            if (word != "off" && word != "never") {
-                std::string why;
-                from = parse_size(*v, &why);
-                if (!from) {
-                    bad_variable(name, *v, why + " (or off)");
-                    continue;
-                }
-            }
-            std::erase_if(s.thresholds, [&](const threshold& t) { return t.how == how || (from && t.from_bytes == *from); });
-            if (from) s.thresholds.push_back({*from, how});
-            std::stable_sort(s.thresholds.begin(), s.thresholds.end(),
-                             [](const threshold& a, const threshold& b) { return a.from_bytes < b.from_bytes; });
-            from_origin[static_cast<std::size_t>(how)] = origin::environment;
-            from_note[static_cast<std::size_t>(how)] = name;
-        }
-        for (backend how : {backend::serial, backend::work_stealing, backend::pipeline}) {
-            const auto i = static_cast<std::size_t>(how);
-            bool listed = false;
-            for (const threshold& t : s.thresholds) {
-                if (t.how != how) continue;
-                listed = true;
-                out.rows.push_back({opname + "." + std::string(backend_name(how)) + ".from", format_size(t.from_bytes),
-                                    from_origin[i], from_note[i]});
-            }
-            if (!listed && how != backend::serial)
-                out.rows.push_back({opname + "." + std::string(backend_name(how)) + ".from", "never", from_origin[i],
-                                    from_note[i].empty() && base_from == origin::topology && host.usable_cpus <= 1
-                                        ? "one usable CPU"
-                                        : from_note[i]});
-        }
-
-        // threads and chunk sizes per parallel backend
-        for (backend how : parallel_backends) {
-            parallel_options& par = s.par[static_cast<std::size_t>(how)];
-            const std::string prefix = opname + "." + std::string(backend_name(how));
-            const backend_tuning* tuned = prof ? prof->tuning_for(how) : nullptr;
-            origin threads_from = origin::topology;
-            std::string threads_note = "usable CPUs";
-            par.threads = host.usable_cpus;
-            if (tuned && tuned->threads != 0) {
-                par.threads = tuned->threads;
-                threads_from = origin::profile;
-                threads_note.clear();
-                if (par.threads > host.usable_cpus) {
-                    // Measured with more CPUs than this process may use now.
-                    par.threads = host.usable_cpus;
-                    threads_from = origin::topology;
-                    threads_note = "profile's " + std::to_string(tuned->threads) + " capped to usable CPUs";
-                }
-            }
-            if (env_threads) {
-                par.threads = *env_threads;
-                threads_from = origin::environment;
-                threads_note = "CALIB64_THREADS";
-            }
-            out.rows.push_back({prefix + ".threads", std::to_string(par.threads), threads_from, threads_note});
-            if (tuned && tuned->chunk_bytes != 0) {
-                par.chunk_bytes = tuned->chunk_bytes;
-                out.rows.push_back({prefix + ".chunk_bytes", format_size(par.chunk_bytes), origin::profile, ""});
-            } else {
-                out.rows.push_back({prefix + ".chunk_bytes", "backend default", origin::built_in, ""});
-            }
-        }
+        const operation_profile* prof = used ? &used->for_op(op) : nullptr;
+        s.forced = o.forced;
+        resolve_kernel(s, prof, o, source, say, op);
+        resolve_thresholds(s, op, prof, o, host);
+        resolve_parallel(s, prof, o, host);
         s.finish();
     }
     return out;
@@ -396,29 +321,29 @@ resolved_settings settings_from(const profile* loaded, std::string_view source,
 
 std::vector<std::filesystem::path> profile_search_path(const environment& env) {
     std::vector<std::filesystem::path> paths;
-    if (const std::string* p = lookup(env, "CALIB64_PROFILE"); p && !p->empty()) {
-        paths.emplace_back(*p);
+    if (const auto p = value_of(env, profile_variable)) {
+        paths.emplace_back(std::string(*p));
         return paths;  // an explicit choice: nothing else is considered
     }
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec && exe.has_parent_path()) paths.push_back(exe.parent_path() / "calib64-profile.json");
-    const std::string* xdg = lookup(env, "XDG_CONFIG_HOME");
-    const std::string* home = lookup(env, "HOME");
+    const auto xdg = value_of(env, "XDG_CONFIG_HOME");
+    const auto home = value_of(env, "HOME");
     // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-    if (xdg && !xdg->empty() && (*xdg)[0] == '/') paths.push_back(std::filesystem::path(*xdg) / "calib64" / "profile.json");
-    else if (home && !home->empty()) paths.push_back(std::filesystem::path(*home) / ".config" / "calib64" / "profile.json");
+    if (xdg && xdg->front() == '/') paths.push_back(std::filesystem::path(std::string(*xdg)) / "calib64" / "profile.json");
+    else if (home) paths.push_back(std::filesystem::path(std::string(*home)) / ".config" / "calib64" / "profile.json");
     return paths;
 }
 
 resolved_settings resolve_settings(const environment& env, const topology& host) {
-    const bool explicit_path = lookup(env, "CALIB64_PROFILE") && !lookup(env, "CALIB64_PROFILE")->empty();
+    const bool explicit_path = value_of(env, profile_variable).has_value();
     for (const auto& path : profile_search_path(env)) {
         std::error_code ec;
         if (!explicit_path && !std::filesystem::exists(path, ec)) continue;
         // Name the variable when it chose the file: that is what the user has to fix.
-        const std::string source = explicit_path ? path.string() + " (CALIB64_PROFILE)" : path.string();
-        const profile_result loaded = load_profile(path);
+        const std::string source = explicit_path ? fmt::format("{} ({})", path.string(), profile_variable) : path.string();
+        const profile_result loaded = load_profile(path, profile_parts::decisions);
         return settings_from(loaded.value ? &*loaded.value : nullptr, source, loaded.errors, env, host);
     }
     return settings_from(nullptr, "", {}, env, host);
@@ -432,70 +357,101 @@ std::atomic<const resolved_settings*> settings_in_force{nullptr};
 
 namespace {
 
-std::mutex& settings_mutex() {
-    static std::mutex m;
-    return m;
-}
+constinit std::mutex settings_mutex;  // trivially destructible: usable at exit
 
-// Every settings object ever published, kept so a reader holding an old reference
-// (tests swap settings) never sees it freed.
-std::vector<std::unique_ptr<const resolved_settings>>& published() {
-    static std::vector<std::unique_ptr<const resolved_settings>> all;
-    return all;
-}
-
+// Every settings object ever put in force, deliberately never freed: a reader may
+// hold an old reference (calibration and tests swap settings), and static
+// destructors of the application may call encode_auto after ours have run.
 void publish(resolved_settings s) {
-    auto owned = std::make_unique<const resolved_settings>(std::move(s));
-    detail::settings_in_force.store(owned.get(), std::memory_order_release);
-    published().push_back(std::move(owned));
+    static auto* all = new std::vector<const resolved_settings*>();
+    const auto* owned = new resolved_settings(std::move(s));
+    all->push_back(owned);
+    detail::settings_in_force.store(owned, std::memory_order_release);
 }
 
 }  // namespace
 
 const resolved_settings& detail::resolve_settings_once() noexcept {
-    // Serial everywhere: what runs if even resolving fails (out of memory).
-    static const resolved_settings serial_only{};
+    // Serial everywhere: what runs if even resolving fails (out of memory). Never freed.
+    static const resolved_settings* serial_only = new (std::nothrow) resolved_settings{};
     try {
-        std::lock_guard lock(settings_mutex());
+        std::lock_guard lock(settings_mutex);
         if (const resolved_settings* s = settings_in_force.load(std::memory_order_acquire)) return *s;
         resolved_settings s = resolve_settings(process_environment(), host_topology());
-        for (const std::string& m : s.messages) std::fprintf(stderr, "calib64: %s\n", m.c_str());
+        for (const std::string& m : s.messages) send_message(m);
         publish(std::move(s));
         return *settings_in_force.load(std::memory_order_acquire);
     } catch (...) {
-        return serial_only;
+        return *serial_only;
     }
 }
 
-void reset_settings_for_testing() {
-    std::lock_guard lock(settings_mutex());
+void reset_settings_in_force() {
+    std::lock_guard lock(settings_mutex);
     detail::settings_in_force.store(nullptr, std::memory_order_release);
 }
 
-void install_settings_for_testing(resolved_settings s) {
+void put_in_force(resolved_settings s) {
     s.encode.finish();
     s.decode.finish();
-    std::lock_guard lock(settings_mutex());
+    std::lock_guard lock(settings_mutex);
     publish(std::move(s));
 }
 
 // ---------------------------------------------------------------- show and check
 
+std::vector<setting_row> describe_settings(const resolved_settings& s) {
+    std::vector<setting_row> rows;
+    rows.push_back({"profile", s.profile_path.empty() ? "(none)" : s.profile_path,
+                    s.profile_path.empty() ? origin::built_in : origin::profile, s.profile_status});
+    rows.push_back({"usable_cpus", std::to_string(s.usable_cpus), origin::topology, s.usable_cpus_note});
+    rows.push_back({"backend", s.encode.forced ? std::string(backend_name(*s.encode.forced)) : "auto", s.backend_from.from,
+                    s.backend_from.note});
+    for (operation op : operations) {
+        const operation_settings& o = s.for_op(op);
+        const std::string opname(operation_name(op));
+        const kernel_id effective = o.kernel == kernel_id::automatic ? best_kernel() : o.kernel;
+        rows.push_back({opname + ".kernel",
+                        std::string(kernel_name(effective)) + (o.kernel == kernel_id::automatic ? " (auto)" : ""),
+                        o.kernel_from.from, o.kernel_from.note});
+        for (const auto& row : calib64::detail::backend_rows) {
+            const std::size_t i = calib64::detail::backend_index(row.id);
+            bool listed = false;
+            for (const threshold& t : o.thresholds) {
+                if (t.how != row.id) continue;
+                listed = true;
+                rows.push_back({fmt::format("{}.{}.from", opname, row.name), common::format_size_exact(t.from_bytes),
+                                o.thresholds_from[i].from, o.thresholds_from[i].note});
+            }
+            if (!listed && row.executor != nullptr)
+                rows.push_back({fmt::format("{}.{}.from", opname, row.name), "never", o.thresholds_from[i].from,
+                                o.thresholds_from[i].note});
+        }
+        for (const auto& row : calib64::detail::backend_rows) {
+            if (row.executor == nullptr) continue;
+            const std::size_t i = calib64::detail::backend_index(row.id);
+            rows.push_back({fmt::format("{}.{}.threads", opname, row.name), std::to_string(o.par[i].threads),
+                            o.threads_from[i].from, o.threads_from[i].note});
+            rows.push_back({fmt::format("{}.{}.chunk_bytes", opname, row.name),
+                            o.par[i].chunk_bytes ? common::format_size_exact(o.par[i].chunk_bytes) : "backend default",
+                            o.chunk_from[i].from, o.chunk_from[i].note});
+        }
+    }
+    return rows;
+}
+
 std::string format_settings(const resolved_settings& s) {
+    const std::vector<setting_row> rows = describe_settings(s);
     std::size_t name_width = 0, value_width = 0;
-    for (const auto& r : s.rows) {
+    for (const auto& r : rows) {
         name_width = std::max(name_width, r.name.size());
         value_width = std::max(value_width, r.value.size());
     }
     std::string text;
-    for (const auto& r : s.rows) {
-        std::string line = r.name;
-        line.resize(name_width + 2, ' ');
-        line += r.value;
-        line.resize(name_width + 2 + value_width + 2, ' ');
-        line += origin_name(r.from);
-        if (!r.note.empty()) line += " (" + r.note + ")";
-        text += line + "\n";
+    for (const auto& r : rows) {
+        text += fmt::format("{:<{}}  {:<{}}  {}", r.name, name_width, r.value, value_width, origin_name(r.from));
+        if (!r.note.empty()) text += " (" + r.note + ")";
+        text += "\n";
     }
     return text;
 }
@@ -508,14 +464,15 @@ profile_check check_profile_file(const std::filesystem::path& path) {
     const profile& p = *loaded.value;
     const topology& host = host_topology();
     if (p.host.fingerprint != fingerprint(host))
-        check.notes.push_back("measured on another host (" + p.host.host_id + ", fingerprint " + p.host.fingerprint +
-                              "); this host is " + host_id(host) + " (" + fingerprint(host) +
-                              "): encode_auto here would ignore it unless CALIB64_TRUST_PROFILE=1");
-    for (operation op : {operation::encode, operation::decode}) {
+        check.notes.push_back(fmt::format("measured on another host ({}, fingerprint {}); this host is {} ({}): encode_auto "
+                                          "here would ignore it unless {}=1",
+                                          p.host.host_id, p.host.fingerprint, host_id(host), fingerprint(host),
+                                          trust_variable));
+    for (operation op : operations) {
         const kernel_id k = p.for_op(op).kernel;
         if (k != kernel_id::automatic && !kernel_available(k))
-            check.notes.push_back(std::string(operation_name(op)) + " kernel " + std::string(kernel_name(k)) +
-                                  " cannot run on this CPU or build; the best available would be used");
+            check.notes.push_back(fmt::format("{} kernel {} cannot run on this CPU or build; the best available would be used",
+                                              operation_name(op), kernel_name(k)));
     }
     return check;
 }

@@ -2,23 +2,26 @@
 // and how they are resolved (profile file, environment, topology defaults).
 //
 // Resolution is a pure function (settings_from) so selection logic is testable
-// without files, environment or timing; current_settings() applies it once per
-// process to the real environment and caches the immutable result.
+// without files, environment or timing; describe_settings() turns a resolution into
+// the rows `calib64 profile show` prints, apart from it. current_settings() applies
+// the resolution once per process to the real environment and keeps the immutable
+// result for the life of the process (static destructors included).
 #pragma once
 
 #include <calib64/calib64.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "catalog.h"
 #include "runtime/profile.h"
 #include "runtime/topology.h"
 
@@ -33,6 +36,12 @@ enum class origin : std::uint8_t {
 };
 [[nodiscard]] std::string_view origin_name(origin o) noexcept;  // "default", "topology", "profile", "environment"
 
+// A setting's origin and, where it helps, a few words: the variable, the file, why.
+struct provenance {
+    origin from = origin::built_in;
+    std::string note;
+};
+
 // From `from_bytes` on, use `how` (until the next point). Below the first: serial.
 struct threshold {
     std::uint64_t from_bytes = 0;
@@ -44,11 +53,19 @@ struct operation_settings {
     kernel_id kernel = kernel_id::automatic;
     std::optional<backend> forced;       // CALIB64_BACKEND (other than auto)
     std::vector<threshold> thresholds;   // increasing from_bytes
-    parallel_options par[3]{};           // indexed by backend
+    std::array<parallel_options, detail::backend_count> par{};  // indexed by detail::backend_index
     // Sizes below this run serial: the fast path of encode_auto is one compare.
     // Derived from forced and thresholds by finish().
     std::uint64_t serial_below_bytes = UINT64_MAX;
     bool kernel_is_best = true;  // kernel is what `automatic` resolves to; set by finish()
+
+    // Where each came from (for display only; choosing never reads these).
+    provenance kernel_from;
+    std::array<provenance, detail::backend_count> thresholds_from{};
+    std::array<provenance, detail::backend_count> threads_from{};
+    std::array<provenance, detail::backend_count> chunk_from{};
+
+    [[nodiscard]] parallel_options& par_of(backend b) noexcept { return par[detail::backend_index(b)]; }
 
     void finish() noexcept {
         // A profile naming the kernel `automatic` picks anyway keeps encode_auto on
@@ -76,16 +93,8 @@ struct operation_settings {
                 how = t.how;
             }
         }
-        return {how, kernel, par[static_cast<std::size_t>(how)]};
+        return {how, kernel, par[detail::backend_index(how)]};
     }
-};
-
-// One line of `calib64 profile show`.
-struct setting_row {
-    std::string name;    // "encode.kernel", "encode.work_stealing.from_bytes", "threads", ...
-    std::string value;   // as a person would write it: "avx512", "256 KiB", "2"
-    origin from = origin::built_in;
-    std::string note;    // e.g. the variable or file it came from; may be empty
 };
 
 struct resolved_settings {
@@ -93,9 +102,11 @@ struct resolved_settings {
     operation_settings decode;
     std::string profile_path;     // the profile in use; empty when none
     std::string profile_status;   // plain words: "loaded from ...", "none found", "rejected: ..."
-    std::vector<setting_row> rows;
+    provenance backend_from;      // CALIB64_BACKEND, or the default (auto)
+    unsigned usable_cpus = 1;
+    std::string usable_cpus_note;  // "allowed 2, cpu.max quota 1.5"
     // Problems found while resolving (bad variables, rejected profile). The runtime
-    // prints each once to stderr, prefixed "calib64: ".
+    // hands each to the message sink once (set_message_sink; default stderr).
     std::vector<std::string> messages;
 
     [[nodiscard]] const operation_settings& for_op(operation op) const noexcept {
@@ -107,14 +118,15 @@ using environment = std::map<std::string, std::string, std::less<>>;
 
 // The CALIB64_* variables this library reads, documented in docs/profile.md.
 [[nodiscard]] std::span<const std::string_view> known_variables() noexcept;
-// This process's CALIB64_* variables (all of them, known or not).
+// This process's CALIB64_* variables (all of them, known or not), plus HOME and
+// XDG_CONFIG_HOME for the profile search.
 [[nodiscard]] environment process_environment();
 
 // Pure resolution. `loaded` is the profile found by the caller (nullptr: none),
 // `source` where it came from (for messages), `load_errors` why a found profile was
 // rejected (then `loaded` is nullptr). Applies the fingerprint check
 // (CALIB64_TRUST_PROFILE), then the environment overrides, then fills the rest from
-// the topology.
+// the topology. Every CALIB64_* value is trimmed of surrounding whitespace first.
 [[nodiscard]] resolved_settings settings_from(const profile* loaded, std::string_view source,
                                               const std::vector<profile_error>& load_errors,
                                               const environment& env, const topology& host);
@@ -125,14 +137,15 @@ using environment = std::map<std::string, std::string, std::less<>>;
 
 // Search order: CALIB64_PROFILE, calib64-profile.json beside the executable,
 // $XDG_CONFIG_HOME/calib64/profile.json (default ~/.config). Loads the first that
-// exists and resolves against `env` and `host`.
+// exists (decisions only) and resolves against `env` and `host`.
 [[nodiscard]] resolved_settings resolve_settings(const environment& env, const topology& host);
-// The candidate paths in search order, with the origin of each (for messages).
+// The candidate paths in search order.
 [[nodiscard]] std::vector<std::filesystem::path> profile_search_path(const environment& env);
 
 // The settings in force in this process (resolved on first use, thread-safely,
-// messages printed once). The reference stays valid for the life of the process.
-// Inline so that encode_auto's per-call cost is one acquire load and a compare.
+// messages sent once). The reference stays valid for the life of the process, also
+// in static destructors. Inline so that encode_auto's per-call cost is one acquire
+// load and a compare.
 namespace detail {
 extern std::atomic<const resolved_settings*> settings_in_force;
 [[nodiscard]] const resolved_settings& resolve_settings_once() noexcept;
@@ -142,12 +155,21 @@ extern std::atomic<const resolved_settings*> settings_in_force;
     return detail::resolve_settings_once();
 }
 
-// Tests only: make the next current_settings() resolve again from the process
-// environment, or use `s` from now on. Old settings stay alive (readers may hold them).
-void reset_settings_for_testing();
-void install_settings_for_testing(resolved_settings s);
+// Puts `s` in force for this process from now on (calibration's validation, tests);
+// nullptr-equivalent reset: the next current_settings() resolves again from the
+// process environment. Settings once in force stay alive (readers may hold them).
+void put_in_force(resolved_settings s);
+void reset_settings_in_force();
 
-// `calib64 profile show`: the settings in force, one per line with their origin.
+// One line of `calib64 profile show`.
+struct setting_row {
+    std::string name;    // "encode.kernel", "encode.work_stealing.from", "threads", ...
+    std::string value;   // as a person would write it: "avx512", "256 KiB", "2"
+    origin from = origin::built_in;
+    std::string note;    // e.g. the variable or file it came from; may be empty
+};
+[[nodiscard]] std::vector<setting_row> describe_settings(const resolved_settings& s);
+// `calib64 profile show`: the rows as aligned text, one per line.
 [[nodiscard]] std::string format_settings(const resolved_settings& s);
 
 // `calib64 profile check FILE`: errors make the file unusable; notes are about this
@@ -159,11 +181,8 @@ struct profile_check {
 };
 [[nodiscard]] profile_check check_profile_file(const std::filesystem::path& path);
 
-// Sizes as people write them: "4096", "64KiB", "1 MiB", "20MB", "1.5GiB" (B, kB/KB,
-// MB, GB, TB are powers of 1000; KiB, MiB, GiB, TiB powers of 1024; case-insensitive).
-// nullopt with *error set for anything else, or above 1 TiB.
-[[nodiscard]] std::optional<std::uint64_t> parse_size(std::string_view text, std::string* error = nullptr);
-// "256 KiB", "1.5 MiB", "4096 B": exact binary units when possible.
-[[nodiscard]] std::string format_size(std::uint64_t bytes);
+// Sends a message to the sink set by calib64::set_message_sink (default: stderr,
+// "calib64: " + message), at most once per distinct text in this process.
+void send_message(std::string_view message) noexcept;
 
 }  // namespace calib64::runtime

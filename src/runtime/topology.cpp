@@ -3,6 +3,9 @@
 // SIMD. Every fact has a safe fallback so callers never divide by zero.
 #include "runtime/topology.h"
 
+#include "platform/cpus.h"
+#include "platform/text.h"
+
 #include <calib64/calib64.h>
 
 #include <hwloc.h>
@@ -18,6 +21,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace calib64::runtime {
 namespace {
 
@@ -29,84 +34,7 @@ std::string read_small_file(const std::string& path) {
     return s.str();
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-    if (s.empty()) return false;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && end == s.data() + s.size();
-}
-
-// The cgroup CPU quota of this process in CPUs, the tightest over the cgroup and its
-// ancestors (a parent's limit binds its children). cgroup v2 first (pure or hybrid
-// mount), then v1's cfs files. nullopt when unlimited or not visible.
-std::optional<double> probe_cpu_quota() {
-    const std::string self = read_small_file("/proc/self/cgroup");
-    std::string v2_path, v1_cpu_path;
-    std::istringstream lines(self);
-    for (std::string line; std::getline(lines, line);) {
-        // "hierarchy-id:controllers:path"
-        const auto first = line.find(':');
-        const auto second = first == std::string::npos ? first : line.find(':', first + 1);
-        if (second == std::string::npos) continue;
-        const std::string controllers = line.substr(first + 1, second - first - 1);
-        const std::string path = line.substr(second + 1);
-        if (line.compare(0, first, "0") == 0 && controllers.empty()) v2_path = path;
-        std::istringstream names(controllers);
-        for (std::string name; std::getline(names, name, ',');)
-            if (name == "cpu") v1_cpu_path = path;
-    }
-    std::optional<double> tightest;
-    auto consider = [&](std::optional<double> q) {
-        if (q && (!tightest || *q < *tightest)) tightest = q;
-    };
-    if (!v2_path.empty()) {
-        for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-            std::string path = v2_path;
-            while (true) {
-                const std::string text = read_small_file(std::string(mount) + path + "/cpu.max");
-                if (!text.empty()) consider(parse_cpu_max(text));
-                if (path.empty() || path == "/") break;
-                const auto slash = path.rfind('/');
-                path = slash == 0 || slash == std::string::npos ? std::string("/") : path.substr(0, slash);
-            }
-        }
-    }
-    if (!v1_cpu_path.empty()) {
-        for (const char* mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
-            const std::string base = std::string(mount) + (v1_cpu_path == "/" ? "" : v1_cpu_path);
-            const std::string quota = std::string(trim(read_small_file(base + "/cpu.cfs_quota_us")));
-            const std::string period = std::string(trim(read_small_file(base + "/cpu.cfs_period_us")));
-            if (quota.empty() || period.empty() || quota == "-1") continue;
-            consider(parse_cpu_max(quota + " " + period));
-        }
-    }
-    return tightest;
-}
-
-// CPUs in this thread's affinity mask, as hwloc PU indexes.
-hwloc_bitmap_t affinity_set() {
-    hwloc_bitmap_t set = hwloc_bitmap_alloc();
-    for (int cpus = 1024; cpus <= (1 << 20); cpus *= 4) {
-        cpu_set_t* mask = CPU_ALLOC(cpus);
-        const std::size_t size = CPU_ALLOC_SIZE(cpus);
-        CPU_ZERO_S(size, mask);
-        if (sched_getaffinity(0, size, mask) == 0) {
-            for (int i = 0; i < cpus; ++i)
-                if (CPU_ISSET_S(i, size, mask)) hwloc_bitmap_set(set, static_cast<unsigned>(i));
-            CPU_FREE(mask);
-            return set;
-        }
-        CPU_FREE(mask);
-        if (errno != EINVAL) break;  // EINVAL: mask too small for the kernel's CPU count
-    }
-    hwloc_bitmap_free(set);
-    return nullptr;
-}
+using detail::trim;
 
 // "vendor_id", "cpu family", "model", "model name" from /proc/cpuinfo (first CPU).
 void read_cpuinfo(topology& t) {
@@ -121,8 +49,8 @@ void read_cpuinfo(topology& t) {
         std::uint64_t number = 0;
         if (key == "vendor_id" && t.cpu_vendor.empty()) t.cpu_vendor = value;
         else if (key == "model name" && t.cpu_model.empty()) t.cpu_model = value;
-        else if (key == "cpu family" && t.cpu_family < 0 && parse_u64(value, number)) t.cpu_family = static_cast<int>(number);
-        else if (key == "model" && t.cpu_model_number < 0 && parse_u64(value, number)) t.cpu_model_number = static_cast<int>(number);
+        else if (key == "cpu family" && t.cpu_family < 0 && detail::parse_decimal(value, number)) t.cpu_family = static_cast<int>(number);
+        else if (key == "model" && t.cpu_model_number < 0 && detail::parse_decimal(value, number)) t.cpu_model_number = static_cast<int>(number);
         else if (key == "CPU implementer" && t.cpu_vendor.empty()) t.cpu_vendor = "ARM implementer " + value;
     }
 }
@@ -133,16 +61,8 @@ unsigned count_of(hwloc_topology_t topo, hwloc_obj_type_t type) {
 }
 
 void probe_with_hwloc(topology& t) {
-    hwloc_topology_t topo = nullptr;
-    if (hwloc_topology_init(&topo) != 0) {
-        t.fallbacks.push_back("hwloc: could not initialise; assuming one CPU");
-        return;
-    }
-    // Count the whole machine, not only what our cgroup allows: the fingerprint must
-    // not change when a container is given fewer CPUs. The allowed set is read apart.
-    hwloc_topology_set_flags(topo, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED);
-    if (hwloc_topology_load(topo) != 0) {
-        hwloc_topology_destroy(topo);
+    const hwloc_topology_t topo = detail::machine_topology();  // the process's one topology
+    if (topo == nullptr) {
         t.fallbacks.push_back("hwloc: could not load the topology; assuming one CPU");
         return;
     }
@@ -167,18 +87,6 @@ void probe_with_hwloc(topology& t) {
     const int kinds = hwloc_cpukinds_get_nr(topo, 0);
     t.cpukinds = kinds > 0 ? static_cast<unsigned>(kinds) : 1;
 
-    // Allowed = hwloc's allowed cpuset (cgroup cpuset) AND our affinity mask.
-    hwloc_bitmap_t allowed = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo));
-    if (hwloc_bitmap_t affinity = affinity_set()) {
-        hwloc_bitmap_and(allowed, allowed, affinity);
-        hwloc_bitmap_free(affinity);
-    } else {
-        t.fallbacks.push_back("sched_getaffinity failed; using hwloc's allowed cpuset alone");
-    }
-    const int allowed_count = hwloc_bitmap_weight(allowed);
-    t.allowed_cpus = allowed_count > 0 ? static_cast<unsigned>(allowed_count) : 0;
-    hwloc_bitmap_free(allowed);
-
     if (const hwloc_obj_t package = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PACKAGE, 0)) {
         auto info = [&](const char* name) -> std::string {
             const char* v = hwloc_obj_get_info_by_name(package, name);
@@ -187,10 +95,9 @@ void probe_with_hwloc(topology& t) {
         t.cpu_vendor = info("CPUVendor");
         t.cpu_model = info("CPUModel");
         std::uint64_t number = 0;
-        if (parse_u64(info("CPUFamilyNumber"), number)) t.cpu_family = static_cast<int>(number);
-        if (parse_u64(info("CPUModelNumber"), number)) t.cpu_model_number = static_cast<int>(number);
+        if (detail::parse_decimal(info("CPUFamilyNumber"), number)) t.cpu_family = static_cast<int>(number);
+        if (detail::parse_decimal(info("CPUModelNumber"), number)) t.cpu_model_number = static_cast<int>(number);
     }
-    hwloc_topology_destroy(topo);
 }
 
 // FNV-1a, 64 bit: tiny, stable across builds and platforms, good enough to tell hosts apart.
@@ -203,11 +110,7 @@ std::uint64_t fnv1a64(std::string_view s) {
     return h;
 }
 
-std::string hex(std::uint64_t v, int digits) {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-    return std::string(buf + 16 - digits, buf + 16);
-}
+std::string hex(std::uint64_t v, int digits) { return fmt::format("{:016x}", v).substr(16 - static_cast<std::size_t>(digits)); }
 
 // Microarchitecture family for the readable id, from the x86 family/model numbers.
 std::string family_tag(const topology& t) {
@@ -224,26 +127,6 @@ std::string family_tag(const topology& t) {
 }
 
 }  // namespace
-
-std::optional<double> parse_cpu_max(std::string_view text, std::string* error) {
-    auto fail = [&](const char* why) -> std::optional<double> {
-        if (error) *error = why;
-        return std::nullopt;
-    };
-    text = trim(text);
-    const auto space = text.find_first_of(" \t");
-    const std::string_view quota = text.substr(0, space);
-    const std::string_view period = space == std::string_view::npos ? std::string_view() : trim(text.substr(space));
-    if (error) error->clear();
-    std::uint64_t period_us = 100000;  // the kernel's default when only the quota is written
-    if (!period.empty() && (!parse_u64(period, period_us) || period_us == 0))
-        return fail("period is not a positive whole number of microseconds");
-    if (quota == "max") return std::nullopt;  // unlimited: no error
-    std::uint64_t quota_us = 0;
-    if (!parse_u64(quota, quota_us) || quota_us == 0)
-        return fail("quota is neither \"max\" nor a positive whole number of microseconds");
-    return static_cast<double>(quota_us) / static_cast<double>(period_us);
-}
 
 void apply_fallbacks(topology& t) {
     auto note = [&](std::string s) { t.fallbacks.push_back(std::move(s)); };
@@ -288,12 +171,7 @@ void apply_fallbacks(topology& t) {
     }
     if (t.cpukinds == 0) t.cpukinds = 1;
     if (t.allowed_cpus == 0) { t.allowed_cpus = 1; note("allowed_cpus: unknown; assuming 1"); }
-    t.usable_cpus = t.allowed_cpus;
-    if (t.cpu_quota) {
-        const double ceiling = std::ceil(*t.cpu_quota - 1e-9);
-        if (ceiling >= 1 && ceiling < t.usable_cpus) t.usable_cpus = static_cast<unsigned>(ceiling);
-    }
-    t.usable_cpus = std::max(1u, t.usable_cpus);
+    t.usable_cpus = detail::usable_from(t.allowed_cpus, t.cpu_quota);
     if (t.cpu_model.empty()) t.cpu_model = "unknown";
     if (t.cpu_vendor.empty()) t.cpu_vendor = "unknown";
 }
@@ -304,7 +182,10 @@ topology probe_topology() noexcept {
     try {
         probe_with_hwloc(t);
         if (t.cpu_vendor.empty() || t.cpu_model.empty() || t.cpu_family < 0) read_cpuinfo(t);
-        t.cpu_quota = probe_cpu_quota();
+        const detail::cpu_limits limits = detail::probe_cpu_limits();  // the backends' own notion
+        t.allowed_cpus = limits.allowed_cpus;
+        t.cpu_quota = limits.quota_cpus;
+        if (!limits.note.empty()) t.fallbacks.push_back(limits.note);
         for (kernel_id k : available_kernels()) t.simd_kernels.emplace_back(kernel_name(k));
         apply_fallbacks(t);
     } catch (...) {  // std::bad_alloc from strings: degrade to the safe machine
@@ -323,8 +204,10 @@ void skip_hwloc_io_plugins() noexcept {
 }
 
 const topology& host_topology() noexcept {
-    static const topology t = probe_topology();
-    return t;
+    // Never freed: static destructors may still resolve settings at exit.
+    static const topology* t = new (std::nothrow) topology(probe_topology());
+    static const topology fallback{};
+    return t ? *t : fallback;
 }
 
 std::string canonical_host_facts(const topology& t) {

@@ -1,7 +1,7 @@
 // Internal: what this host is, as far as choosing a backend is concerned.
 //
-// Probed once with hwloc plus a few things hwloc does not see (the cgroup v2 CPU
-// quota, sched_getaffinity, the kernels this CPU runs). Never reports a zero cache
+// Probed once from the process's one hwloc topology and CPU limits (encoder/platform:
+// affinity, cpuset, cgroup quota), /proc/cpuinfo and the kernels this CPU runs. Never reports a zero cache
 // size or core count: missing facts fall back to safe values and say so in
 // `fallbacks`, so callers can divide by them without checks.
 #pragma once
@@ -33,12 +33,12 @@ struct topology {
     unsigned numa_nodes = 1;
     unsigned cpukinds = 1;         // >1 on hybrid CPUs (P/E cores), from hwloc_cpukinds_get_nr
 
-    // What this process may use: the intersection of hwloc's allowed cpuset
-    // (cgroup cpuset) and sched_getaffinity.
+    // What this process may use (detail::probe_cpu_limits): the intersection of
+    // hwloc's allowed cpuset (cgroup cpuset) and sched_getaffinity, the cgroup
+    // cpu.max quota in CPUs (nullopt when unlimited or unknown), and the threads worth
+    // running: detail::usable_from(allowed_cpus, cpu_quota). Limits, not identity.
     unsigned allowed_cpus = 1;
-    // cgroup cpu.max quota in CPUs (quota / period); nullopt when unlimited or unknown.
     std::optional<double> cpu_quota;
-    // Threads worth running: allowed_cpus, capped by ceil(cpu_quota). At least 1.
     unsigned usable_cpus = 1;
 
     std::string cpu_vendor;        // "AuthenticAMD", "GenuineIntel", "ARM", ...
@@ -81,9 +81,5 @@ void apply_fallbacks(topology& t);
 // Short readable id usable as a directory name: "<family>-<cores>c-<l3>m-<hash8>",
 // e.g. "zen5-2c-32m-1a2b3c4d". Only [a-z0-9-].
 [[nodiscard]] std::string host_id(const topology& t);
-
-// cgroup v2 cpu.max: "max 100000" -> nullopt (unlimited), "200000 100000" -> 2.0.
-// Garbage -> nullopt with *error set (when given).
-[[nodiscard]] std::optional<double> parse_cpu_max(std::string_view text, std::string* error = nullptr);
 
 }  // namespace calib64::runtime

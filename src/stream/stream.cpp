@@ -34,6 +34,8 @@
 
 #include "alphabet.h"
 #include "backends/parallel.h"
+#include "common/atomic_file.h"
+#include "platform/cpus.h"
 
 namespace calib64 {
 namespace {
@@ -732,12 +734,6 @@ struct fd_guard {
     }
 };
 
-mode_t new_file_mode() {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    return static_cast<mode_t>(0666 & ~mask);
-}
-
 stream_result run_paths(engine_config cfg, const std::string& in_path, const std::string& out_path) {
     const bool in_std = in_path == "-";
     const bool out_std = out_path == "-";
@@ -751,42 +747,30 @@ stream_result run_paths(engine_config cfg, const std::string& in_path, const std
         engine e(cfg);
         return e.run(in.fd, 1);
     }
-
-    // Where the output really lives (a symlink is followed, not replaced).
-    std::string target = out_path;
     struct stat st{};
-    const bool exists = ::stat(out_path.c_str(), &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
+    if (::stat(out_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
         // A device or FIFO cannot be replaced atomically: write to it in place.
         fd_guard out{::open(out_path.c_str(), O_WRONLY | O_CLOEXEC), true};
         if (out.fd < 0) return io_failure(stream_failure::create_output, errno, "cannot open '" + out_path + "'");
         engine e(cfg);
         return e.run(in.fd, out.fd);
     }
-    if (exists) {
-        if (char* real = ::realpath(out_path.c_str(), nullptr)) {
-            target = real;
-            std::free(real);
-        }
+    common::atomic_file out(out_path);
+    if (!out.ok()) {
+        stream_result r;
+        r.failure = stream_failure::create_output;
+        r.error_number = errno;
+        r.message = out.error();
+        return r;
     }
-    const std::size_t slash = target.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : target.substr(0, slash);
-    const std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
-    std::string temp = dir + "/." + base + ".calib64-XXXXXX";
-    fd_guard out{::mkstemp(temp.data()), true};
-    if (out.fd < 0)
-        return io_failure(stream_failure::create_output, errno,
-                          "cannot create '" + out_path + "' (temporary file in '" + dir + "')");
-    ::fchmod(out.fd, exists ? (st.st_mode & 07777) : new_file_mode());
-
     engine e(cfg);
-    stream_result r = e.run(in.fd, out.fd);
-    out.owned = false;
-    if (::close(out.fd) != 0 && r.ok())  // late write errors (e.g. NFS) surface at close
-        r = io_failure(stream_failure::write, errno, "error writing '" + out_path + "'");
-    if (r.ok() && ::rename(temp.c_str(), target.c_str()) != 0)
-        r = io_failure(stream_failure::commit, errno, "cannot rename temporary file to '" + out_path + "'");
-    if (!r.ok()) ::unlink(temp.c_str());
+    stream_result r = e.run(in.fd, out.fd());
+    if (!r.ok()) return r;  // `out` removes the temporary file
+    if (std::string why = out.commit(); !why.empty()) {
+        r.failure = stream_failure::commit;
+        r.error_number = errno;
+        r.message = why;
+    }
     return r;
 }
 
