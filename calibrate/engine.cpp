@@ -11,6 +11,8 @@
 #include <mutex>
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace calib64::calib {
 
 std::atomic<bool> interrupted{false};
@@ -106,8 +108,7 @@ void progress::draw(bool force) {
     if (!enabled_) return;
     const double t = elapsed_s();
     const double f = std::clamp(done_share_ + phase_share_ * phase_fraction_, 0.0, 1.0);
-    char eta[32] = "?";
-    if (f > 0.02) std::snprintf(eta, sizeof eta, "%.0f s", t * (1 - f) / f);
+    const std::string eta = f > 0.02 ? fmt::format("{:.0f} s", t * (1 - f) / f) : std::string("?");
     if (tty_) {
         if (!force && t - last_draw_s_ < 0.1) return;
         last_draw_s_ = t;
@@ -116,13 +117,13 @@ void progress::draw(bool force) {
         std::string bar(static_cast<std::size_t>(filled), '#');
         bar.append(static_cast<std::size_t>(width - filled), '.');
         std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %-10s elapsed %.0f s  ETA %s", bar.c_str(), f * 100, phase_.c_str(),
-                     t, eta);
+                     t, eta.c_str());
         std::fflush(stderr);
     } else {
         const int decile = static_cast<int>(f * 10);
         if (decile <= last_plain_decile_) return;
         last_plain_decile_ = decile;
-        std::fprintf(stderr, "calibrate: %3.0f%% (%s), elapsed %.0f s, ETA %s\n", f * 100, phase_.c_str(), t, eta);
+        std::fprintf(stderr, "calibrate: %3.0f%% (%s), elapsed %.0f s, ETA %s\n", f * 100, phase_.c_str(), t, eta.c_str());
     }
 }
 
@@ -202,7 +203,17 @@ int engine::plan(std::vector<cell>& cells, double budget_s, int min_rounds, int 
     return rounds;
 }
 
-bool engine::run(std::vector<cell>& cells, int rounds, int min_rounds, double budget_s) {
+bool engine::measure(std::vector<cell>& cells, const round_plan& plan, const settled_fn& settled) {
+    const double t0 = now_s();
+    error_ = probe(cells);
+    if (!error_.empty()) return false;
+    // The probe's own time comes out of the budget, but the rounds always get 30%.
+    const double left = std::max(plan.budget_s - (now_s() - t0), plan.budget_s * 0.3);
+    const int rounds = this->plan(cells, left, plan.min_rounds, plan.max_rounds, plan.min_sample_s, plan.max_sample_s);
+    return run(cells, rounds, plan.min_rounds, left, settled);
+}
+
+bool engine::run(std::vector<cell>& cells, int rounds, int min_rounds, double budget_s, const settled_fn& settled) {
     for (cell& c : cells) c.mb_per_s.clear();
     rounds_run_ = 0;
     const double t0 = now_s();
@@ -228,6 +239,7 @@ bool engine::run(std::vector<cell>& cells, int rounds, int min_rounds, double bu
         }
         if (!run_round(cells, order, r, rounds)) return false;
         rounds_run_ = r + 1;
+        if (settled && rounds_run_ >= min_rounds && settled(cells)) break;
     }
     return true;
 }

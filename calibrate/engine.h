@@ -1,9 +1,8 @@
-// Internal: the measurement engine. Each "cell" is one thing to time (an
-// operation at a size through one backend); every round registers the cells with
-// Google Benchmark in a fresh random order and runs them once each, with a fixed
-// iteration count, so a round gives one sample per cell. A custom reporter keeps
-// every run (no aggregation) and tees Google Benchmark's own JSON, which becomes
-// the raw data file.
+// Internal: the measurement engine, the real measurer. Every round registers the
+// cells with Google Benchmark in a fresh random order and runs them once each, with
+// a fixed iteration count, so a round gives one sample per cell. A custom reporter
+// keeps every run (no aggregation) and tees Google Benchmark's own JSON, which
+// becomes the raw data file.
 #pragma once
 
 #include <atomic>
@@ -15,25 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "measure.h"
+
 namespace calib64::calib {
-
-// Set from the SIGINT handler; checked between and inside benchmark runs.
-extern std::atomic<bool> interrupted;
-
-struct cell {
-    std::string phase;   // "roofline", "kernels", "tuning", "sweep", "refine", "validation"
-    std::string op;      // "encode", "decode", "memcpy"
-    std::string series;  // backend, kernel, config or label
-    std::uint64_t size_bytes = 0;  // input bytes (input characters for decode)
-    std::string block;   // cells of one block run back to back within a round (for pairing)
-
-    std::function<bool()> run_once;       // one operation; false when it failed
-    std::function<std::string()> verify;  // optional: "" when the output is right, else why
-
-    double probe_seconds = 0;  // one call, measured by probe()
-    std::uint64_t iterations = 1;
-    std::vector<double> mb_per_s;  // one sample per round (10^6 input bytes per second)
-};
 
 // Progress in fractions of the whole calibration, drawn as a bar with ETA on a
 // terminal and as plain lines otherwise.
@@ -59,9 +42,14 @@ private:
     std::string phase_;
 };
 
-class engine {
+class engine final : public measurer {
 public:
     engine(std::uint64_t seed, progress& prog);
+
+    // measurer: probe, plan, run (below), stopping early when `settled` says so.
+    bool measure(std::vector<cell>& cells, const round_plan& plan, const settled_fn& settled = {}) override;
+    void begin_phase(const std::string& name, double share_of_total) override { progress_.begin_phase(name, share_of_total); }
+    void end_phase() override { progress_.end_phase(); }
 
     // Runs every cell once (warm-up: page faults, thread pools) and checks its output;
     // times one call for planning. Returns "" or what went wrong.
@@ -76,14 +64,15 @@ public:
     // shuffled within a block). After `min_rounds`, stops early when another round
     // would overrun `budget_s` (the plan's estimate can be off on a busy machine).
     // Returns false when interrupted or a run failed; rounds_run() says how many ran.
-    bool run(std::vector<cell>& cells, int rounds, int min_rounds = 0, double budget_s = 1e300);
-    [[nodiscard]] int rounds_run() const { return rounds_run_; }
+    bool run(std::vector<cell>& cells, int rounds, int min_rounds = 0, double budget_s = 1e300,
+             const settled_fn& settled = {});
+    [[nodiscard]] int rounds_run() const override { return rounds_run_; }
 
-    [[nodiscard]] const std::string& error() const { return error_; }
+    [[nodiscard]] const std::string& error() const override { return error_; }
     // Every run Google Benchmark reported, as its JSON (merged over all calls).
     [[nodiscard]] nlohmann::json raw_json() const;
     [[nodiscard]] std::uint64_t seed() const { return seed_; }
-    std::mt19937_64& rng() { return rng_; }
+    std::mt19937_64& rng() override { return rng_; }
 
 private:
     bool run_round(std::vector<cell>& cells, const std::vector<std::size_t>& order, int round, int rounds);

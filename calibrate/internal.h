@@ -1,5 +1,5 @@
-// Internal: what the calibration measured and decided, shared by the driver
-// (calibrate.cpp) and the report writers (report.cpp).
+// Internal: what a calibration measured and decided, shared by the phases
+// (phases.cpp), the decisions (decide.cpp), the driver and the report writers.
 #pragma once
 
 #include <array>
@@ -26,56 +26,78 @@ inline constexpr std::array<backend, backend_count> all_backends = [] {
     for (std::size_t i = 0; i < backend_count; ++i) ids[i] = detail::backend_rows[i].id;
     return ids;
 }();
+using detail::backend_index;
+
 // A paired ratio must clear +-3% to count as a win; narrower is a tie.
 inline constexpr double noise_band = 0.03;
-// A median whose 95% interval is wider than this (relative) is flagged unstable.
+// An interval wider than this (relative) is flagged unstable.
 inline constexpr double wide_interval = 0.10;
 inline constexpr double validation_target = 0.97;
+// A switch point whose interval spans more than this ratio is settled head to head.
+inline constexpr double contest_interval_ratio = 1.15;
+
+using common::format_size;
+using common::write_file_atomic;
 
 // How long and how finely a calibration measures (--quick, default, --thorough).
 struct mode_config {
     std::string name;
     // Time budget of each phase, seconds.
-    double roofline_s = 0, kernels_s = 0, tuning_s = 0, sweep_s = 0, refine_s = 0, validation_s = 0;
-    int min_rounds = 3, max_rounds = 25;           // rounds per phase
+    double roofline_s = 0, kernels_s = 0, tuning_s = 0, sweep_s = 0, refine_s = 0, contest_s = 0, validation_s = 0;
+    int min_rounds = 3, max_rounds = 25;                // rounds per phase
     double min_sample_s = 0.5e-3, max_sample_s = 3e-3;  // one sample's length
-    int grid_per_octave = 2, dense_per_octave = 4;  // sweep sizes per octave; dense between 1 and 32 MiB
-    bool all_note_points = true;                    // every 1-100 MB point of the seed note, or five of them
-    int refine_depth = 2;                           // bisection steps where the plan switches
-    int validation_sizes = 8;                       // held-out sizes per operation
-    std::vector<std::uint64_t> chunk_bytes;         // tuning's chunk sizes; 0 = the library's default
+    int grid_per_octave = 2, dense_per_octave = 4;      // sweep sizes per octave; dense between 1 and 32 MiB
+    bool all_note_points = true;                        // every 1-100 MB point of the seed note, or five of them
+    int refine_depth = 2;                               // bisection steps where the plan switches
+    int contest_sizes = 5;                              // sizes spread across a contested switch's interval
+    int validation_sizes = 8;                           // held-out sizes per operation
+    double max_quiet_wait_s = 30;                       // how long to wait for a busy machine to settle
+    std::vector<std::uint64_t> chunk_bytes;             // tuning's chunk sizes; 0 = the library's default
+    [[nodiscard]] double total_budget_s() const {
+        return roofline_s + kernels_s + tuning_s + sweep_s + refine_s + contest_s + validation_s;
+    }
 };
+[[nodiscard]] mode_config quick_mode();
+[[nodiscard]] mode_config default_mode();
+[[nodiscard]] mode_config thorough_mode();
 
 // Salts that give each statistic its own bootstrap stream from the calibration's
 // seed, so no two resampled quantities share random numbers (and a rerun with the
 // same --seed resamples identically).
 enum class salt : std::uint64_t {
-    sweep_median = 0,        // + backend index
-    sweep_paired = 10,       // + backend index
-    kernel_median = 20,      // + kernel id
-    kernel_paired = 40,      // + kernel id
-    validation_paired = 77,
-    roofline_median = 99,
-    tuning_median = 131,     // * threads + chunk bytes
-    tuning_paired = 977,     // * threads + chunk bytes
+    sweep_mean = 0,      // + backend index
+    sweep_paired = 10,   // + backend index
+    kernel_mean = 20,    // + kernel id
+    kernel_paired = 40,  // + kernel id
+    contest_paired = 60,
+    validation_paired = 77,  // + backend index
+    roofline_mean = 99,
+    drift = 111,
+    tuning_mean = 131,     // + setting index
+    tuning_paired = 977,   // + setting index
     compare_paired = 5,
 };
+// A bootstrap seed for one statistic: the run's seed, the size it is about, its salt.
+[[nodiscard]] std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t size, salt s, std::uint64_t offset = 0);
+
+// ------------------------------------------------------------------ results
 
 // One size of one operation, all backends measured in the same rounds.
 struct size_analysis {
     std::uint64_t size_bytes = 0;
-    bool refined = false;                        // added by bisection, not on the grid
-    bool from_validation = false;                // a validation size where auto lost: added by the repair
-    // Parallel backends that cut this size into one chunk, i.e. run serial's work on
-    // the calling thread: they are never "best" here, whatever the noise says.
+    bool refined = false;          // added by bisection, not on the grid
+    bool from_validation = false;  // a validation size where auto lost: added by the repair
+    // Parallel backends that cut this size into one chunk run serial's work on the
+    // calling thread: they are never "best" here, whatever the noise says.
     std::array<bool, backend_count> single_chunk{};
     std::array<std::vector<double>, backend_count> samples;  // MB/s per round, by backend
-    std::array<interval, backend_count> tput;
+    std::array<interval, backend_count> tput;                // expected-time throughput (harmonic mean) [CI]
+    std::array<double, backend_count> tail_mb_per_s{};       // the 10th-percentile sample: the slow tail
     std::array<bimodality, backend_count> modes;
     int best = 0;
-    std::array<paired_comparison, backend_count> best_vs;    // best against each backend (a = best)
-    std::array<double, backend_count> loss{};                // 0 = tied with the best
-    std::vector<std::string> unstable;           // plain-words reasons
+    std::array<paired_comparison, backend_count> best_vs;  // best against each backend (a = best)
+    std::array<double, backend_count> loss{};              // 0 = tied with the best
+    std::vector<std::string> unstable;                     // plain-words reasons
 };
 
 struct kernel_row {
@@ -93,15 +115,48 @@ struct tuning_row {
     std::uint64_t chunk_bytes = 0;
     std::uint64_t size_bytes = 0;
     interval tput;
-    paired_comparison vs_default;  // a = this config, b = threads 0 / chunk 0
+    paired_comparison vs_default;  // a = this setting, b = threads 0 / chunk 0
+};
+
+// One size of a head-to-head contest: the profile switching before this size
+// (runs the new backend here) against the one switching after it (the old one).
+struct contest_point {
+    std::uint64_t size_bytes = 0;
+    interval old_mb_per_s, new_mb_per_s;
+    paired_comparison new_vs_old;
+};
+
+// A switch point settled head to head (docs/calibration.md).
+struct contest_record {
+    runtime::operation op = runtime::operation::encode;
+    backend from = backend::serial, to = backend::work_stealing;
+    std::uint64_t sweep_from = 0, sweep_low = 0, sweep_high = 0;  // what the sweep said
+    std::vector<contest_point> points;
+    std::uint64_t chosen_from = 0, undecided_low = 0, undecided_high = 0;
+    int rounds = 0;
+    bool settled = false;  // every point decided (a win either way, or equal within the band)
+    std::string outcome;   // plain words
 };
 
 struct validation_detail {
     runtime::validation_row row;
-    std::string best_backend;
-    std::string auto_backend;  // what choose_* picked
-    bool best_single_chunk = false;  // the best backend ran one chunk: serial's work
-    paired_comparison auto_vs_best;
+    std::string auto_backend;        // what the profile runs at this size
+    std::string best_backend;        // the fixed backend with the highest expected-time throughput
+    bool best_single_chunk = false;  // ... and it ran one chunk: serial's work
+    std::string same_call;           // the fixed backend whose call equals auto's ("" if none)
+    paired_comparison auto_vs_same;  // auto against that identical call (dispatch + noise)
+    std::string rival;               // the best fixed backend whose call differs from auto's
+    paired_comparison auto_vs_rival; // auto against it: the decision's verdict
+};
+
+// The reference cell's readings during one phase: did the machine change state?
+struct phase_drift {
+    std::string phase;
+    interval reference_mb_per_s;
+    level_shift shift;
+    double vs_first_phase = 1;  // this phase's reference level over the first phase's
+    bool redone = false;        // the phase was measured again because the machine drifted
+    bool still_shifted = false; // ... and drifted again
 };
 
 struct phase_time {
@@ -114,44 +169,38 @@ struct phase_time {
 struct calibration {
     mode_config mode;
     std::uint64_t seed = 0;
+    std::uint64_t max_bytes = 0;
     runtime::topology topo;
     std::string host_id;
+    quiet_wait wait;
     machine_check check_before, check_after;
-    std::vector<runtime::curve> roofline;      // memcpy 1_thread / all_threads
-    std::vector<bimodality> roofline_modes;    // parallel to roofline points of all_threads
+    std::vector<runtime::curve> roofline;         // memcpy 1_thread / all_threads
+    std::vector<bool> roofline_all_threads_drawn; // per all_threads point: a real ceiling there
     std::vector<kernel_row> kernels;
+    std::map<runtime::operation, kernel_id> chosen_kernel;
     std::map<std::string, std::string> kernel_reason;  // op -> why
     std::vector<tuning_row> tuning;
+    std::map<std::pair<runtime::operation, backend>, parallel_options> tuned;
     std::map<std::string, std::string> tuning_reason;  // "encode/work_stealing" -> why
-    std::map<std::string, std::vector<size_analysis>> sweep;  // op -> ascending sizes
-    std::map<std::string, std::string> plan_summary;          // op -> plain words
-    std::vector<validation_detail> validation;              // the validation of the profile as written
+    std::map<runtime::operation, std::vector<size_analysis>> sweep;  // ascending sizes
+    std::map<runtime::operation, std::string> plan_summary;          // plain words
+    std::vector<contest_record> contests;
+    std::vector<validation_detail> validation;              // of the profile as written
     std::vector<validation_detail> validation_before_repair;  // the first one, when it led to a repair
     std::vector<std::string> repair_sizes;                   // "encode 459.5 KiB": sizes the repair added
+    std::vector<phase_drift> drift;
+    bool unstable_machine = false;  // the machine changed state during a phase, twice
     std::vector<phase_time> phases;
     double total_seconds = 0;
     runtime::profile prof;
     std::filesystem::path out_dir;
     std::string raw_json_name = "benchmark-raw.json";
+
+    [[nodiscard]] parallel_options tuned_for(runtime::operation op, backend b) const {
+        const auto it = tuned.find({op, b});
+        return it == tuned.end() ? parallel_options{} : it->second;
+    }
 };
-
-// Fills the intervals, modes, best backend, paired verdicts and losses of one size
-// from its samples (and single_chunk flags). Deterministic for a seed.
-void analyse_size(size_analysis& a, std::uint64_t seed);
-
-// Switch points from a plan over the analysed sizes (analyse_size done), with the
-// interval over which each could move without a measurable loss (calibrate.cpp).
-[[nodiscard]] std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes,
-                                                                    const plan_choice& plan);
-
-// A validation size where auto lost beyond the noise band to a backend it did not
-// run: the switch point is misplaced there, so the calibration repairs it. (A loss
-// while running the best backend itself, or to a parallel backend that ran one
-// chunk, is noise or tuning, not placement.)
-[[nodiscard]] inline bool calls_for_repair(const validation_detail& v) noexcept {
-    return v.row.auto_over_best < validation_target && v.auto_vs_best.outcome == verdict::b_wins &&
-           v.auto_backend != v.best_backend && !v.best_single_chunk;
-}
 
 // `report compare --measure`: runs what auto would run under each profile at both
 // profiles' validation sizes, paired in one interleaved run; a markdown section.
@@ -161,9 +210,7 @@ void analyse_size(size_analysis& a, std::uint64_t seed);
 
 // Report writers (report.cpp).
 [[nodiscard]] std::string render_report(const calibration& c);
-[[nodiscard]] std::string render_chart(const calibration& c, const std::string& op);
-using common::format_size;
-using common::write_file_atomic;
+[[nodiscard]] std::string render_chart(const calibration& c, runtime::operation op);
 // `report compare`: two profiles side by side, as markdown.
 [[nodiscard]] std::string compare_profiles(const runtime::profile& a, const runtime::profile& b, const std::string& name_a,
                                            const std::string& name_b);

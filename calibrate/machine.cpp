@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdio>
+
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -18,11 +20,7 @@ std::string read_file(const char* path) {
     return s.str();
 }
 
-std::string percent(double fraction) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.0f%%", fraction * 100);
-    return buf;
-}
+std::string percent(double fraction) { return fmt::format("{:.0f}%", fraction * 100); }
 
 }  // namespace
 
@@ -75,8 +73,8 @@ machine_check check_machine(unsigned usable_cpus, int sample_ms) {
     // numbers wrong, not one that is merely not pristine.
     const double cpus = c.usable_cpus;
     if (c.load1 && *c.load1 > 0.5 * cpus)
-        c.warnings.push_back("load average " + std::to_string(*c.load1).substr(0, 4) + " on " +
-                             std::to_string(c.usable_cpus) + " usable CPUs: other work competes for the cores");
+        c.warnings.push_back(fmt::format("load average {:.2f} on {} usable CPUs: other work competes for the cores",
+                                         *c.load1, c.usable_cpus));
     if (c.busy_fraction && *c.busy_fraction > 0.2)
         c.warnings.push_back("other processes kept " + percent(*c.busy_fraction) +
                              " of the CPUs busy while calibrate sat idle");
@@ -86,6 +84,35 @@ machine_check check_machine(unsigned usable_cpus, int sample_ms) {
         c.notes.push_back("frequency governor is '" + c.governor +
                              "': clocks ramp with load, so short runs may read slow");
     return c;
+}
+
+std::string quiet_wait::words() const {
+    if (skipped) return quiet ? "not waited for (--no-wait); the machine looked quiet" : "not waited for (--no-wait), on a busy machine";
+    if (quiet && waited_s < 1) return "the machine was quiet";
+    if (quiet) return fmt::format("waited {:.0f} s for the machine to settle (others' CPU use fell to {})", waited_s, percent(last_busy));
+    return fmt::format("the machine did not settle in {:.0f} s (others still used {} of the CPUs): measured anyway, "
+                       "expect noisy numbers",
+                       waited_s, percent(last_busy));
+}
+
+quiet_wait wait_for_quiet(double max_wait_s, const std::function<machine_check()>& check,
+                          const std::function<double()>& elapsed) {
+    quiet_wait w;
+    const double start = elapsed();
+    int quiet_in_a_row = 0;
+    while (true) {
+        const machine_check c = check();
+        ++w.windows;
+        w.last_busy = c.busy_fraction.value_or(0);
+        const bool quiet_now = w.last_busy <= quiet_busy_fraction && c.steal_fraction.value_or(0) <= 0.05;
+        quiet_in_a_row = quiet_now ? quiet_in_a_row + 1 : 0;
+        w.waited_s = elapsed() - start;
+        if (quiet_in_a_row >= quiet_windows) {
+            w.quiet = true;
+            return w;
+        }
+        if (w.waited_s >= max_wait_s) return w;
+    }
 }
 
 }  // namespace calib64::calib

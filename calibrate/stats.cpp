@@ -19,6 +19,16 @@ double median(std::span<const double> values) {
     return (lower + upper) / 2;
 }
 
+double harmonic_mean(std::span<const double> rates) {
+    if (rates.empty()) return 0;
+    double inverse_sum = 0;
+    for (double r : rates) {
+        if (!(r > 0)) return 0;
+        inverse_sum += 1 / r;
+    }
+    return static_cast<double>(rates.size()) / inverse_sum;
+}
+
 namespace {
 
 // Linear-interpolated quantile of sorted values.
@@ -32,6 +42,53 @@ double quantile_sorted(const std::vector<double>& sorted, double q) {
 }
 
 }  // namespace
+
+double quantile(std::span<const double> values, double q) {
+    std::vector<double> v(values.begin(), values.end());
+    std::sort(v.begin(), v.end());
+    return quantile_sorted(v, std::clamp(q, 0.0, 1.0));
+}
+
+namespace {
+
+// Percentile interval of `statistic` over resamples (with replacement) of indices
+// 0..n-1; the point estimate is statistic of the original indices. Kept inside
+// [low, high] around the estimate even under interpolation.
+template <class Statistic>
+interval bootstrap(std::size_t n, std::uint64_t seed, double confidence, int resamples, Statistic statistic) {
+    interval out;
+    std::vector<std::size_t> idx(n);
+    for (std::size_t i = 0; i < n; ++i) idx[i] = i;
+    out.mid = statistic(idx);
+    if (n <= 1 || resamples <= 0) {
+        out.low = out.high = out.mid;
+        return out;
+    }
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+    std::vector<double> values;
+    values.reserve(static_cast<std::size_t>(resamples));
+    for (int r = 0; r < resamples; ++r) {
+        for (auto& i : idx) i = pick(rng);
+        values.push_back(statistic(idx));
+    }
+    std::sort(values.begin(), values.end());
+    const double tail = (1 - confidence) / 2;
+    out.low = std::min(quantile_sorted(values, tail), out.mid);
+    out.high = std::max(quantile_sorted(values, 1 - tail), out.mid);
+    return out;
+}
+
+}  // namespace
+
+interval bootstrap_harmonic_ci(std::span<const double> rates, std::uint64_t seed, double confidence, int resamples) {
+    if (rates.empty()) return {};
+    std::vector<double> pick(rates.size());
+    return bootstrap(rates.size(), seed, confidence, resamples, [&](const std::vector<std::size_t>& idx) {
+        for (std::size_t i = 0; i < idx.size(); ++i) pick[i] = rates[idx[i]];
+        return harmonic_mean(pick);
+    });
+}
 
 interval bootstrap_median_ci(std::span<const double> samples, std::uint64_t seed, double confidence,
                              int resamples) {
@@ -109,12 +166,23 @@ paired_comparison compare_paired(std::span<const double> a, std::span<const doub
                                  std::uint64_t seed, std::span<const int> mode_of_round) {
     paired_comparison out;
     const std::size_t n = std::min(a.size(), b.size());
-    std::vector<double> ratios;
-    ratios.reserve(n);
+    std::vector<double> pa, pb;
+    std::vector<int> modes;
     for (std::size_t i = 0; i < n; ++i)
-        if (a[i] > 0 && b[i] > 0) ratios.push_back(a[i] / b[i]);
-    if (ratios.empty()) return out;
-    out.ratio = bootstrap_median_ci(ratios, seed);
+        if (a[i] > 0 && b[i] > 0) {
+            pa.push_back(a[i]);
+            pb.push_back(b[i]);
+            modes.push_back(mode_of_round.size() >= n ? mode_of_round[i] : 0);
+        }
+    if (pa.empty()) return out;
+    std::vector<double> ra(pa.size()), rb(pb.size());
+    out.ratio = bootstrap(pa.size(), seed, 0.95, 2000, [&](const std::vector<std::size_t>& idx) {
+        for (std::size_t i = 0; i < idx.size(); ++i) {
+            ra[i] = pa[idx[i]];
+            rb[i] = pb[idx[i]];
+        }
+        return harmonic_mean(ra) / harmonic_mean(rb);
+    });
     const double upper_band = 1 + noise_band;
     const double lower_band = 1 / (1 + noise_band);
     if (out.ratio.low > upper_band)
@@ -124,16 +192,40 @@ paired_comparison compare_paired(std::span<const double> a, std::span<const doub
     if (out.outcome != verdict::tie && mode_of_round.size() >= n) {
         out.mode_split = true;
         for (int mode = 0; mode <= 1; ++mode) {
-            std::vector<double> in_mode;
-            for (std::size_t i = 0; i < n; ++i)
-                if (mode_of_round[i] == mode && a[i] > 0 && b[i] > 0) in_mode.push_back(a[i] / b[i]);
-            if (in_mode.empty()) continue;
-            const double m = median(in_mode);
+            std::vector<double> ma, mb;
+            for (std::size_t i = 0; i < pa.size(); ++i)
+                if (modes[i] == mode) ma.push_back(pa[i]), mb.push_back(pb[i]);
+            if (ma.empty()) continue;
+            const double m = harmonic_mean(ma) / harmonic_mean(mb);
             const bool disagrees = out.outcome == verdict::a_wins ? m < 1 : m > 1;
             if (disagrees) out.overturned_by_mode = true;
         }
         if (out.overturned_by_mode) out.outcome = verdict::tie;
     }
+    return out;
+}
+
+level_shift detect_level_shift(std::span<const double> series, double noise_band, std::uint64_t seed) {
+    level_shift out;
+    const std::size_t n = series.size();
+    out.modes = detect_bimodal(series, noise_band);
+    if (n < 6) return out;
+    const std::span<const double> first = series.first(n / 2), second = series.subspan(n / 2);
+    std::vector<double> f(first.size()), s(second.size());
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<std::size_t> pick_f(0, first.size() - 1), pick_s(0, second.size() - 1);
+    std::vector<double> ratios;
+    for (int r = 0; r < 2000; ++r) {
+        for (auto& x : f) x = first[pick_f(rng)];
+        for (auto& x : s) x = second[pick_s(rng)];
+        ratios.push_back(harmonic_mean(s) / harmonic_mean(f));
+    }
+    std::sort(ratios.begin(), ratios.end());
+    out.later_over_earlier = {quantile_sorted(ratios, 0.025), harmonic_mean(second) / harmonic_mean(first),
+                              quantile_sorted(ratios, 0.975)};
+    const bool trend = out.later_over_earlier.low > 1 + noise_band || out.later_over_earlier.high < 1 / (1 + noise_band);
+    const bool two_levels = out.modes.bimodal && out.modes.high_median > out.modes.low_median * (1 + noise_band);
+    out.shifted = trend || two_levels;
     return out;
 }
 

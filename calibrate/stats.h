@@ -1,9 +1,16 @@
 // Internal: the statistics behind every calibration verdict.
 //
 // Everything here is pure (no clocks, no I/O) so it can be tested on synthetic
-// samples. Throughput samples are positive numbers (MB/s); a "paired" comparison
-// takes two samples from the same round, measured back to back, so slow drifts of
-// the machine cancel in their ratio.
+// samples. Throughput samples are positive numbers (MB/s), one per round, each the
+// bytes of a run of back-to-back calls over its time; a "paired" comparison takes
+// two samples from the same round, measured back to back, so slow drifts of the
+// machine cancel in their ratio.
+//
+// The objective is expected time: what a long sequence of calls costs. The total
+// time of n samples that each move the same bytes is sum(bytes / rate_i), so the
+// throughput a user pays is the harmonic mean of the samples, and a ratio of two
+// calls is the ratio of their harmonic means. Unlike the median, it counts the
+// slow samples (stalls, late threads) at their full weight (docs/calibration.md).
 #pragma once
 
 #include <cstddef>
@@ -17,18 +24,27 @@ namespace calib64::calib {
 // A point estimate with its confidence interval.
 struct interval {
     double low = 0;
-    double mid = 0;  // the median
+    double mid = 0;  // the point estimate (harmonic mean, or median where so named)
     double high = 0;
     [[nodiscard]] double relative_width() const noexcept { return mid > 0 ? (high - low) / mid : 0; }
 };
 
 [[nodiscard]] double median(std::span<const double> values);
+// n / sum(1 / v): the throughput of the whole sequence of samples. 0 when empty or
+// when any value is not positive.
+[[nodiscard]] double harmonic_mean(std::span<const double> rates);
+// The q-quantile (0 <= q <= 1), linearly interpolated; 0 when empty.
+[[nodiscard]] double quantile(std::span<const double> values, double q);
 
 // Percentile bootstrap interval of the median: `resamples` resamples with
 // replacement, the (1-confidence)/2 and (1+confidence)/2 quantiles of their
 // medians. Deterministic for a given seed. With one sample the interval is that point.
 [[nodiscard]] interval bootstrap_median_ci(std::span<const double> samples, std::uint64_t seed,
                                            double confidence = 0.95, int resamples = 2000);
+
+// Percentile bootstrap interval of the harmonic mean (the expected-time throughput).
+[[nodiscard]] interval bootstrap_harmonic_ci(std::span<const double> rates, std::uint64_t seed, double confidence = 0.95,
+                                             int resamples = 2000);
 
 // Two clusters in a handful of samples (e.g. memory bandwidth that flips between
 // two levels from run to run). Found by the widest gap in the sorted samples; it
@@ -48,9 +64,11 @@ struct bimodality {
 enum class verdict : std::uint8_t { a_wins, tie, b_wins };
 [[nodiscard]] const char* verdict_name(verdict v) noexcept;  // "a wins", "tie", "b wins"
 
-// Paired comparison of A against B over rounds: ratio_i = a_i / b_i.
-// A wins only when the whole interval of the median ratio lies above 1 + band,
-// B wins only when it lies below 1 / (1 + band); everything else is a tie.
+// Paired comparison of A against B over rounds: the ratio of their harmonic means
+// over the rounds where both have a sample (A's expected-time throughput over B's),
+// with a bootstrap interval that resamples whole rounds (keeping the pairs).
+// A wins only when the whole interval lies above 1 + band, B wins only when it lies
+// below 1 / (1 + band); everything else is a tie.
 // When `mode_of_round` is given (0/1 per round, e.g. the cluster of a bimodal
 // reference), a win must also hold in each mode on its own: the median ratio of
 // every mode with samples must not fall on the loser's side of 1. This keeps a
@@ -64,6 +82,18 @@ struct paired_comparison {
 [[nodiscard]] paired_comparison compare_paired(std::span<const double> a, std::span<const double> b,
                                                double noise_band, std::uint64_t seed,
                                                std::span<const int> mode_of_round = {});
+
+// Did the machine change state during a series of measurements of one fixed thing
+// (a reference cell, one sample per round)? Compares the first and the second half
+// (harmonic means, bootstrap interval of their ratio) and looks for two levels. A
+// shift is reported only when the interval clears the noise band, or when the
+// samples are bimodal with levels further apart than the band.
+struct level_shift {
+    bool shifted = false;
+    interval later_over_earlier;  // second half / first half
+    bimodality modes;
+};
+[[nodiscard]] level_shift detect_level_shift(std::span<const double> series, double noise_band, std::uint64_t seed);
 
 // Crossovers along a size axis from the verdicts of A vs B at each size
 // (ascending sizes). Ties are skipped: a crossover lies between the last size

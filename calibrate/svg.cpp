@@ -2,6 +2,8 @@
 
 #include "common/sizes.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -29,11 +31,7 @@ std::string xml_escape(std::string_view text) {
 
 namespace {
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-    return buf;
-}
+std::string num(double v) { return fmt::format("{:.1f}", v); }
 
 // A "nice" tick step (1, 2, 5 x 10^k) giving about `target` ticks over span.
 double nice_step(double span, int target) {
@@ -99,9 +97,8 @@ std::string render_svg(const svg_chart& chart) {
              num(px(std::ldexp(1.0, p))) + "\" y2=\"" + num(top + plot_h) + "\"/>\n";
     o += "</g>\n<g fill=\"#333333\">\n";
     for (double y = 0; y <= y_top + y_step / 2; y += y_step) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%g", y);
-        o += "<text x=\"" + num(left - 6) + "\" y=\"" + num(py(y) + 4) + "\" text-anchor=\"end\">" + buf + "</text>\n";
+        o += "<text x=\"" + num(left - 6) + "\" y=\"" + num(py(y) + 4) + "\" text-anchor=\"end\">" + fmt::format("{:g}", y) +
+             "</text>\n";
     }
     for (int p = first_pow; p <= last_pow; p += pow_step)
         o += "<text x=\"" + num(px(std::ldexp(1.0, p))) + "\" y=\"" + num(top + plot_h + 16) +

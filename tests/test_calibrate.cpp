@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calibrate.h"
+#include "decide.h"
 #include "internal.h"
 #include "machine.h"
 #include "runtime/profile.h"
@@ -360,22 +361,89 @@ TEST_CASE("a switch point with no tie before it stays at the first size the new 
     CHECK(points[0].from_bytes == 16 * 1024);
 }
 
-TEST_CASE("validation repairs a switch point only where auto lost decisively to a backend it did not run") {
-    validation_detail v;
-    v.row.auto_over_best = 0.80;
-    v.auto_vs_best.outcome = verdict::b_wins;
-    v.auto_backend = "serial";
-    v.best_backend = "work_stealing";
-    CHECK(calls_for_repair(v));
-    validation_detail within_noise = v;
-    within_noise.auto_vs_best.outcome = verdict::tie;
+namespace {
+// Validation at one size: auto ran `runs`; samples per backend {serial, work_stealing, pipeline}.
+validation_input validation_case(calib64::backend runs, std::array<double, 3> levels, double auto_level) {
+    validation_input in;
+    in.size_bytes = 107 * 1024;
+    in.auto_runs = runs;
+    in.auto_samples = noisy(auto_level, 0.5, 15, 1);
+    for (std::size_t b = 0; b < 3; ++b) in.samples[b] = noisy(levels[b], 0.5, 15, 2 + b);
+    in.same_call[backend_index(runs)] = true;
+    return in;
+}
+}  // namespace
+
+TEST_CASE("validation repairs a switch point only where auto lost decisively to a call it did not make") {
+    // auto ran work_stealing at 50; serial did 100: a misplaced switch.
+    const validation_detail lost = judge_validation(validation_case(calib64::backend::work_stealing, {100, 50, 40}, 50), 3);
+    CHECK(lost.rival == "serial");
+    CHECK(lost.row.auto_over_best < 0.6);
+    CHECK(calls_for_repair(lost));
+    // The same loss within noise, or a call auto made itself, or above target: no repair.
+    validation_detail within_noise = lost;
+    within_noise.auto_vs_rival.outcome = verdict::tie;
     CHECK_FALSE(calls_for_repair(within_noise));
-    validation_detail same_backend = v;
-    same_backend.auto_backend = "work_stealing";
-    CHECK_FALSE(calls_for_repair(same_backend));
-    validation_detail on_target = v;
-    on_target.row.auto_over_best = 0.98;
+    const validation_detail on_target = judge_validation(validation_case(calib64::backend::work_stealing, {100, 99, 40}, 99), 3);
     CHECK_FALSE(calls_for_repair(on_target));
+    const validation_detail own_call = judge_validation(validation_case(calib64::backend::serial, {100, 50, 40}, 96), 3);
+    CHECK(own_call.same_call == "serial");
+    CHECK(own_call.rival == "work_stealing");
+    CHECK_FALSE(calls_for_repair(own_call));  // 96 vs its own call's 100 is noise, not a misplaced switch
+}
+
+TEST_CASE("a loss to a parallel backend that ran one chunk is a loss to serial, and calls for the repair") {
+    // The 107 KiB case: auto ran work_stealing (two chunks) at 37; pipeline cut the size
+    // into one chunk (serial's work) and did 80.
+    validation_input in = validation_case(calib64::backend::work_stealing, {78, 37, 80}, 37);
+    in.serial_work[2] = true;
+    const validation_detail v = judge_validation(in, 5);
+    CHECK(v.rival == "pipeline");
+    CHECK(v.best_single_chunk);
+    CHECK(calls_for_repair(v));
+    // When auto itself runs serial, a one-chunk parallel call is the same work, not a rival.
+    validation_input serial_auto = validation_case(calib64::backend::serial, {78, 37, 80}, 78);
+    serial_auto.serial_work[2] = true;
+    const validation_detail s = judge_validation(serial_auto, 5);
+    CHECK(s.rival == "work_stealing");
+    CHECK_FALSE(calls_for_repair(s));
+}
+
+TEST_CASE("auto's own call is compared apart, and a size where every backend makes it is equal by construction") {
+    validation_input in = validation_case(calib64::backend::serial, {100, 50, 40}, 99);
+    in.serial_work = {false, true, true};
+    in.same_call = {true, false, false};
+    const validation_detail v = judge_validation(in, 9);
+    CHECK(v.rival.empty());
+    CHECK(v.row.auto_over_best == 1);
+    CHECK(v.auto_vs_same.ratio.mid == doctest::Approx(0.99).epsilon(0.02));
+}
+
+TEST_CASE("the expected-time throughput counts the stalls a median hides") {
+    std::vector<double> samples(9, 100.0);
+    samples.push_back(10.0);  // one stalled sample
+    CHECK(median(samples) == 100.0);
+    CHECK(harmonic_mean(samples) == doctest::Approx(10.0 / (9.0 / 100 + 1.0 / 10)));
+    CHECK(harmonic_mean(samples) < 55);
+    const interval iv = bootstrap_harmonic_ci(samples, 4);
+    CHECK(iv.low <= iv.mid);
+    CHECK(iv.mid <= iv.high);
+    CHECK(harmonic_mean(std::vector<double>{}) == 0);
+    CHECK(quantile(samples, 0.10) < 100);
+}
+
+TEST_CASE("a backend whose median wins but whose stalls cost more loses the paired comparison") {
+    // a: fast most rounds, under half speed in a quarter of them; b: steady. (Stalls
+    // widen the interval: it takes more rounds to decide than steady samples do.)
+    std::vector<double> a, b;
+    for (int r = 0; r < 60; ++r) {
+        a.push_back(r % 4 == 0 ? 45 : 110);
+        b.push_back(100);
+    }
+    CHECK(median(a) > median(b));
+    const paired_comparison c = compare_paired(a, b, 0.03, 11);
+    CHECK(c.ratio.mid < 1);
+    CHECK(c.outcome == verdict::b_wins);
 }
 
 TEST_CASE("a parallel backend running one chunk is never the best at that size, however its samples look") {
@@ -455,8 +523,8 @@ TEST_CASE("calibrate --quick runs end to end and writes a valid profile, report,
                      ("calib64-calibrate-test-" + std::to_string(std::random_device{}()));
     std::filesystem::remove_all(dir);
     const std::string out = dir.string();
-    const char* argv[] = {"calibrate", "--quick", "--no-progress", "--seed", "7", "--out", out.c_str()};
-    REQUIRE(calib64::run_calibrate(7, const_cast<char**>(argv)) == 0);
+    const char* argv[] = {"calibrate", "--quick", "--no-progress", "--no-wait", "--seed", "7", "--out", out.c_str()};
+    REQUIRE(calib64::run_calibrate(8, const_cast<char**>(argv)) == 0);
 
     const auto loaded = calib64::runtime::load_profile(dir / "profile.json");
     for (const auto& e : loaded.errors) MESSAGE(calib64::runtime::to_string(e));
@@ -477,8 +545,9 @@ TEST_CASE("calibrate --quick runs end to end and writes a valid profile, report,
     CHECK(memcpy_curve);
 
     const std::string report = slurp(dir / "report.md");
-    for (const char* section : {"## Host", "## Machine check", "## Kernels", "## Sweep: encode", "## Sweep: decode",
-                                "## Switch points", "## Validation", "## Duration", "(encode.svg)", "(decode.svg)"})
+    for (const char* section : {"## Host", "## Machine", "### Drift", "## Roofline", "## Kernels", "## Sweep: encode",
+                                "## Sweep: decode", "## Switch points", "## Head to head", "## Validation", "## Duration",
+                                "(encode.svg)", "(decode.svg)"})
         CHECK_MESSAGE(report.find(section) != std::string::npos, section);
     for (const char* chart : {"encode.svg", "decode.svg"}) {
         std::string why;

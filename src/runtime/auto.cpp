@@ -26,21 +26,35 @@ Options with_kernel(const Options& opts, kernel_id settings_kernel) noexcept {
 // fallback is a plain tail call too.
 [[gnu::noinline]] encode_result encode_chosen(std::span<const std::uint8_t> in, std::span<char> out,
                                               const encode_options& opts) noexcept {
-    const choice c = runtime::current_settings().encode.choose(in.size());
+    return runtime::encode_auto_with(runtime::current_settings(), in, out, opts);
+}
+
+[[gnu::noinline]] decode_result decode_chosen(std::string_view in, std::span<std::uint8_t> out,
+                                              const decode_options& opts) noexcept {
+    return runtime::decode_auto_with(runtime::current_settings(), in, out, opts);
+}
+
+}  // namespace
+
+namespace runtime {
+
+encode_result encode_auto_with(const resolved_settings& s, std::span<const std::uint8_t> in, std::span<char> out,
+                               const encode_options& opts) noexcept {
+    const choice c = s.encode.choose(in.size());
     const encode_options o = with_kernel(opts, c.kernel);
     if (c.how == backend::serial) return encode(in, out, o);
     return encode_with(c.how, in, out, o, c.par);
 }
 
-[[gnu::noinline]] decode_result decode_chosen(std::string_view in, std::span<std::uint8_t> out,
-                                              const decode_options& opts) noexcept {
-    const choice c = runtime::current_settings().decode.choose(in.size());
+decode_result decode_auto_with(const resolved_settings& s, std::string_view in, std::span<std::uint8_t> out,
+                               const decode_options& opts) noexcept {
+    const choice c = s.decode.choose(in.size());
     const decode_options o = with_kernel(opts, c.kernel);
     if (c.how == backend::serial) return decode(in, out, o);
     return decode_with(c.how, in, out, o, c.par);
 }
 
-}  // namespace
+}  // namespace runtime
 
 choice choose_encode(std::size_t input_bytes) noexcept {
     return concrete(runtime::current_settings().encode.choose(input_bytes));

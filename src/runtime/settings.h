@@ -155,9 +155,17 @@ extern std::atomic<const resolved_settings*> settings_in_force;
     return detail::resolve_settings_once();
 }
 
-// Puts `s` in force for this process from now on (calibration's validation, tests);
-// nullptr-equivalent reset: the next current_settings() resolves again from the
-// process environment. Settings once in force stay alive (readers may hold them).
+// What encode_auto / decode_auto do, with explicit settings instead of the ones in
+// force: calibration measures candidate profiles side by side with these, without
+// touching the process-wide settings.
+[[nodiscard]] encode_result encode_auto_with(const resolved_settings& s, std::span<const std::uint8_t> in,
+                                             std::span<char> out, const encode_options& opts = {}) noexcept;
+[[nodiscard]] decode_result decode_auto_with(const resolved_settings& s, std::string_view in,
+                                             std::span<std::uint8_t> out, const decode_options& opts = {}) noexcept;
+
+// Tests: put `s` in force for this process from now on, or reset so the next
+// current_settings() resolves again from the process environment. Settings once in
+// force stay alive (readers may hold them).
 void put_in_force(resolved_settings s);
 void reset_settings_in_force();
 
