@@ -13,6 +13,18 @@ namespace {
 
 using runtime::operation;
 
+// The backends' names as table columns: " serial | work_stealing | pipeline |" and its rule.
+std::string backend_columns() {
+    std::string s;
+    for (backend b : all_backends) s += fmt::format(" {} |", backend_name(b));
+    return s;
+}
+std::string rule_columns(std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += "---|";
+    return s;
+}
+
 // "9102 [8900–9300]": an expected-time throughput with its interval.
 std::string mbps(const interval& iv) { return fmt::format("{:.0f} [{:.0f}–{:.0f}]", iv.mid, iv.low, iv.high); }
 std::string ratio(const interval& iv) { return fmt::format("{:.3f} [{:.3f}–{:.3f}]", iv.mid, iv.low, iv.high); }
@@ -121,9 +133,9 @@ void sweep_section(out_buffer& o, const calibration& c, operation op) {
     put(o, "\n## Sweep: {}\n\n![{} throughput]({}.svg)\n\nExpected-time throughput (harmonic mean over rounds: what a long "
            "run of calls pays) with its 95% bootstrap interval, and after · the slow tail: the 10th-percentile sample (the "
            "90th-percentile time). *Best* is the highest expected throughput; *chosen* is what the profile runs. Sizes marked † "
-           "were added by bisection, ‡ by the validation's repair.\n\n| size | serial | work_stealing | pipeline | best | "
-           "best/serial [95% CI] | chosen | stability |\n|---|---|---|---|---|---|---|---|\n",
-        name, name, name);
+           "were added by bisection, ‡ by the validation's repair.\n\n| size |{} best | best/serial [95% CI] | chosen | "
+           "stability |\n|---|{}---|---|---|---|\n",
+        name, name, name, backend_columns(), rule_columns(backend_count));
     for (const auto& a : it->second) {
         std::string chosen = "serial";
         for (const auto& sp : c.prof.for_op(op).switch_points)
@@ -184,21 +196,22 @@ void contest_section(out_buffer& o, const calibration& c) {
 
 // One validation table; returns the worst auto/best over its rows.
 double validation_table(out_buffer& o, const std::vector<validation_detail>& rows) {
-    put(o, "| op | size | auto ran | auto MB/s | serial | work_stealing | pipeline | auto / best other call [95% CI] | auto / "
-           "same call | |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    put(o, "| op | size | auto ran | auto MB/s |{} auto / best other call [95% CI] | auto / same call | |\n|---|---|---|---|{}---|---|---|\n",
+        backend_columns(), rule_columns(backend_count));
     double worst = 1e9;
     for (const auto& v : rows) {
         const auto& r = v.row;
-        auto rate = [&](const char* n) {
-            const auto f = r.backend_mb_per_s.find(n);
-            return f == r.backend_mb_per_s.end() ? 0.0 : f->second;
-        };
+        std::string rates;
+        for (backend b : all_backends) {
+            const auto f = r.backend_mb_per_s.find(std::string(backend_name(b)));
+            rates += fmt::format(" {:.0f} |", f == r.backend_mb_per_s.end() ? 0.0 : f->second);
+        }
         worst = std::min(worst, r.auto_over_best);
         const std::string against = v.rival.empty() ? "— (every fixed backend made auto's call)"
                                                     : fmt::format("{} vs {}", ratio(v.auto_vs_rival.ratio), v.rival);
         const std::string same = v.same_call.empty() ? "—" : fmt::format("{:.3f} ({})", v.auto_vs_same.ratio.mid, v.same_call);
-        put(o, "| {} | {} | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {} | {} | {} |\n", op_name(r.op), format_size(r.size_bytes),
-            v.auto_backend, r.auto_mb_per_s, rate("serial"), rate("work_stealing"), rate("pipeline"), against, same,
+        put(o, "| {} | {} | {} | {:.0f} |{} {} | {} | {} |\n", op_name(r.op), format_size(r.size_bytes), v.auto_backend,
+            r.auto_mb_per_s, rates, against, same,
             r.auto_over_best >= validation_target          ? "ok"
             : calls_for_repair(v)                          ? "**below target**"
             : v.auto_vs_rival.outcome == verdict::tie      ? "below target (within noise)"

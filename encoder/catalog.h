@@ -41,6 +41,12 @@ struct kernel_row {
     const kernel_ops* ops;          // nullptr: not compiled into this build
 };
 
+// Each defined in its own file, kernels/<name>.cpp; only the kernels this build
+// compiles exist, and the rows refer to the others not at all.
+extern const kernel_ops avx512_kernel;
+extern const kernel_ops avx2_kernel;
+extern const kernel_ops neon_kernel;
+
 // Best first: the first row this build has and this CPU runs is what `automatic`
 // means. The scalar reference is last and always built.
 inline constexpr kernel_row kernel_rows[] = {

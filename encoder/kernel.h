@@ -41,12 +41,10 @@ struct kernel_ops {
     std::size_t (*strip_whitespace)(const char* src, std::size_t len, char* dst) noexcept;
 };
 
-// Defined in each kernel's own file (kernels/<name>.cpp); only the kernels this
-// build compiles exist, and catalog.h refers to the others not at all.
+// The scalar reference (kernels/scalar.cpp): always built, and what the codec
+// driver runs over everything a kernel leaves. The others are declared with their
+// catalog rows.
 extern const kernel_ops scalar_kernel;
-extern const kernel_ops avx2_kernel;
-extern const kernel_ops avx512_kernel;
-extern const kernel_ops neon_kernel;
 
 // The ops for k (automatic: the best this CPU runs); nullptr when k is not
 // compiled in or the CPU cannot run it.
