@@ -594,3 +594,34 @@ TEST_CASE("many threads using encode_auto for the first time at once all get cor
     // Resolved once: every thread sees the same settings object.
     for (int t = 1; t < thread_count; ++t) CHECK(seen[t] == seen[0]);
 }
+
+namespace {
+struct captured_messages {
+    std::vector<std::string> texts;
+    static void sink(std::string_view message, void* context) {
+        static_cast<captured_messages*>(context)->texts.emplace_back(message);
+    }
+};
+}  // namespace
+
+TEST_CASE("an application's message sink receives each warning once, and a null sink silences them") {
+    captured_messages got;
+    set_message_sink(&captured_messages::sink, &got);
+    ::setenv("CALIB64_SINK_TEST_TYPO", "1", 1);
+    reset_settings_in_force();
+    (void)current_settings();
+    reset_settings_in_force();
+    (void)current_settings();  // resolved again: the same warning is not sent twice
+    std::size_t mentions = 0;
+    for (const auto& t : got.texts) mentions += t.find("CALIB64_SINK_TEST_TYPO") != std::string::npos;
+    CHECK(mentions == 1);
+    ::setenv("CALIB64_SINK_TEST_OTHER", "1", 1);
+    set_message_sink(nullptr);
+    reset_settings_in_force();
+    (void)current_settings();
+    for (const auto& t : got.texts) CHECK(t.find("CALIB64_SINK_TEST_OTHER") == std::string::npos);
+    ::unsetenv("CALIB64_SINK_TEST_TYPO");
+    ::unsetenv("CALIB64_SINK_TEST_OTHER");
+    set_message_sink(&stderr_message_sink);
+    reset_settings_in_force();
+}

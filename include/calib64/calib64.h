@@ -201,6 +201,8 @@ struct choice {
 // time, and must not call back into calib64.
 using message_sink = void (*)(std::string_view message, void* context);
 void set_message_sink(message_sink sink, void* context = nullptr) noexcept;
+// The default sink (standard error), to restore it or to chain to it.
+void stderr_message_sink(std::string_view message, void* context);
 
 // ---------------------------------------------------------------- streams
 // Bounded-memory encode/decode of whole files: a reader thread, block workers and

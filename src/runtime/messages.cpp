@@ -9,16 +9,16 @@
 #include "runtime/settings.h"
 
 namespace calib64 {
-namespace {
-
-void to_stderr(std::string_view message, void*) {
+void stderr_message_sink(std::string_view message, void*) {
     std::fprintf(stderr, "calib64: %.*s\n", static_cast<int>(message.size()), message.data());
 }
+
+namespace {
 
 // Trivially destructible state, so messages still work in static destructors; the
 // set of texts already sent is deliberately never freed for the same reason.
 constinit std::mutex sink_mutex;
-constinit message_sink current_sink = &to_stderr;
+constinit message_sink current_sink = &stderr_message_sink;
 constinit void* current_context = nullptr;
 
 }  // namespace
