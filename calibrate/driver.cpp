@@ -171,13 +171,9 @@ std::string write_outputs(const calibration& cal, const engine& eng) {
     std::error_code ec;
     std::filesystem::create_directories(cal.out_dir, ec);
     if (ec) return fmt::format("cannot create {}: {}", cal.out_dir.string(), ec.message());
-    const auto raw = eng.raw_json();
     std::string err = write_file_atomic(
         cal.out_dir / cal.raw_json_name,
-        nlohmann::json{{"calib64", {{"seed", cal.seed}, {"mode", cal.mode.name}, {"host_id", cal.host_id}}},
-                       {"context", raw["context"]},
-                       {"benchmarks", raw["benchmarks"]}}
-            .dump(1));
+        eng.raw_json_text({{"seed", std::to_string(cal.seed)}, {"mode", cal.mode.name}, {"host_id", cal.host_id}}));
     for (runtime::operation op : runtime::operations)
         if (err.empty())
             err = write_file_atomic(cal.out_dir / (std::string(runtime::operation_name(op)) + ".svg"), render_chart(cal, op));

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -284,7 +285,7 @@ bool engine::run_round(std::vector<cell>& cells, const std::vector<std::size_t>&
     // Keep Google Benchmark's JSON, tagged with what each run was.
     try {
         auto doc = nlohmann::json::parse(reporter.json_text_.str());
-        if (context_.is_null() && doc.contains("context")) context_ = doc["context"];
+        if (context_json_.empty() && doc.contains("context")) context_json_ = doc["context"].dump();
         for (auto& b : doc.value("benchmarks", nlohmann::json::array())) {
             // Google Benchmark appends "/iterations:N/real_time" to the registered name.
             std::string name = b.value("name", std::string{});
@@ -295,7 +296,7 @@ bool engine::run_round(std::vector<cell>& cells, const std::vector<std::size_t>&
                 b["calib64"] = {{"phase", c.phase}, {"op", c.op}, {"series", c.series},
                                 {"size_bytes", c.size_bytes}, {"round", round}};
             }
-            runs_.push_back(std::move(b));
+            run_json_.push_back(b.dump());
         }
     } catch (const nlohmann::json::exception& e) {
         error_ = std::string("could not read Google Benchmark's JSON output: ") + e.what();
@@ -325,8 +326,14 @@ bool engine::run_round(std::vector<cell>& cells, const std::vector<std::size_t>&
     return true;
 }
 
-nlohmann::json engine::raw_json() const {
-    return {{"context", context_}, {"benchmarks", runs_}};
+std::string engine::raw_json_text(const std::vector<std::pair<std::string, std::string>>& tags) const {
+    nlohmann::json calib64 = nlohmann::json::object();
+    for (const auto& [key, value] : tags) calib64[key] = value;
+    nlohmann::json doc{{"calib64", calib64},
+                       {"context", context_json_.empty() ? nlohmann::json::object() : nlohmann::json::parse(context_json_)},
+                       {"benchmarks", nlohmann::json::array()}};
+    for (const std::string& run : run_json_) doc["benchmarks"].push_back(nlohmann::json::parse(run));
+    return doc.dump(1);
 }
 
 }  // namespace calib64::calib

@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "measure.h"
 
 namespace calib64::calib {
@@ -70,7 +68,9 @@ public:
 
     [[nodiscard]] const std::string& error() const override { return error_; }
     // Every run Google Benchmark reported, as its JSON (merged over all calls).
-    [[nodiscard]] nlohmann::json raw_json() const;
+    // Google Benchmark's JSON of every run so far (merged over all calls, each run
+    // tagged with its phase, round and size), under a "calib64" object of `tags`.
+    [[nodiscard]] std::string raw_json_text(const std::vector<std::pair<std::string, std::string>>& tags) const;
     [[nodiscard]] std::uint64_t seed() const { return seed_; }
     std::mt19937_64& rng() override { return rng_; }
 
@@ -81,8 +81,10 @@ private:
     progress& progress_;
     std::string error_;
     int rounds_run_ = 0;
-    nlohmann::json context_;
-    nlohmann::json runs_ = nlohmann::json::array();
+    // Google Benchmark's context and runs, as JSON text (parsed and merged in
+    // engine.cpp only, so the JSON library stays out of the other phases' files).
+    std::string context_json_;
+    std::vector<std::string> run_json_;
 };
 
 }  // namespace calib64::calib
