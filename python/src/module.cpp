@@ -40,6 +40,9 @@ PyObject* error_type = nullptr;  // calib64.Error, a subclass of binascii.Error
 // gain; docs/python.md has the measurement (bench/python_bench.py --gil).
 Py_ssize_t gil_release_bytes = 32 * 1024;
 
+// Strict-mode rules of the running interpreter's binascii (see decode_rules).
+bool excess_padding_error = false;
+
 // The first encode_auto call resolves the settings (hwloc probe, profile: tens of
 // milliseconds); that first call runs without the GIL so other threads go on.
 bool settings_resolved = false;
@@ -196,7 +199,19 @@ public:
             PyErr_NoMemory();
             return false;
         }
-        if (PyBuffer_ToContiguous(copy_, &view_, view_.len, 'C') != 0) return false;
+        if (view_.ndim == 1 && view_.strides != nullptr && view_.suboffsets == nullptr) {
+            // One strided dimension (a[::2]): PyBuffer_ToContiguous copies item by
+            // item through a generic index walk, several times slower.
+            const auto* src = static_cast<const char*>(view_.buf);
+            const Py_ssize_t item = view_.itemsize, stride = view_.strides[0];
+            const Py_ssize_t n = view_.shape[0];
+            if (item == 1)
+                for (Py_ssize_t i = 0; i < n; ++i) copy_[i] = src[i * stride];
+            else
+                for (Py_ssize_t i = 0; i < n; ++i) std::memcpy(copy_ + i * item, src + i * stride, item);
+        } else if (PyBuffer_ToContiguous(copy_, &view_, view_.len, 'C') != 0) {
+            return false;
+        }
         borrow(copy_, view_.len);
         return true;
     }
@@ -272,18 +287,21 @@ bool mime_input(PyObject* s, input_bytes& in, bool encoding) {
         Py_XDECREF(name);
         return false;
     }
-    if (PyBuffer_IsContiguous(&v, 'C')) return true;
-    // Strided. A piece of one element is contiguous again, so encodebytes of a
-    // 1-element view works in the standard library; anything longer fails there with
-    // the exporter's own error, which PyBUF_SIMPLE reproduces.
-    if (encoding && v.len <= 1) return in.copy_view();
+    if (encoding) {
+        if (PyBuffer_IsContiguous(&v, 'C')) return true;
+        // Strided. A piece of one element is contiguous again, so encodebytes of a
+        // 1-element view works in the standard library; anything longer fails there
+        // with the exporter's own error, which PyBUF_SIMPLE reproduces.
+        if (v.len <= 1) return in.copy_view();
+        in.release_view();
+        return in.export_from(s, PyBUF_SIMPLE);
+    }
+    // a2b_base64 asks for PyBUF_SIMPLE (an empty strided memoryview refuses it too).
     in.release_view();
     if (in.export_from(s, PyBUF_SIMPLE)) return true;
-    if (!encoding) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "argument should be bytes, buffer or ASCII string, not '%.100s'",
-                     Py_TYPE(s)->tp_name);
-    }
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError, "argument should be bytes, buffer or ASCII string, not '%.100s'",
+                 Py_TYPE(s)->tp_name);
     return false;
 }
 
@@ -395,6 +413,7 @@ bool encode_altchars(PyObject* alt, char out[2]) {
 // ------------------------------------------------------------------ decode
 
 PyObject* decode_to_bytes(std::string_view text, data_chars chars, bool strict) {
+    const python::decode_rules rules{.chars = chars, .strict = strict, .excess_padding_error = excess_padding_error};
     ensure_settings();
     const std::size_t cap = python::decoded_size_bound(text);
     PyObject* out = new_bytes(cap);
@@ -402,7 +421,7 @@ PyObject* decode_to_bytes(std::string_view text, data_chars chars, bool strict) 
     auto* o = reinterpret_cast<std::uint8_t*>(bytes_data(out));
     const python::compat_result r = run_maybe_without_gil(
         static_cast<Py_ssize_t>(text.size()) >= gil_release_bytes,
-        [&] { return python::stdlib_decode(text, chars, strict, o); });
+        [&] { return python::stdlib_decode(text, rules, o); });
     if (!r.ok) {
         Py_DECREF(out);
         raise_decode_error(r);
@@ -781,9 +800,30 @@ PyModuleDef module_def = {
     nullptr, nullptr, nullptr, nullptr,
 };
 
+// Whether this interpreter's strict a2b_base64 refuses '=' after a whole quantum.
+bool probe_excess_padding_error(PyObject* binascii) {
+    PyObject* result = PyObject_CallMethod(binascii, "a2b_base64", "y", "AAAA=");  // lenient: always fine
+    PyObject* strict = nullptr;
+    if (result) {
+        Py_DECREF(result);
+        PyObject* args = Py_BuildValue("(y)", "AAAA=");
+        PyObject* kwargs = Py_BuildValue("{s:O}", "strict_mode", Py_True);
+        PyObject* f = PyObject_GetAttrString(binascii, "a2b_base64");
+        strict = args && kwargs && f ? PyObject_Call(f, args, kwargs) : nullptr;
+        Py_XDECREF(args);
+        Py_XDECREF(kwargs);
+        Py_XDECREF(f);
+    }
+    const bool refused = result != nullptr && strict == nullptr;  // result: only tested for null
+    Py_XDECREF(strict);
+    PyErr_Clear();
+    return refused;
+}
+
 PyObject* make_error_type() {
     PyObject* binascii = PyImport_ImportModule("binascii");
     if (binascii == nullptr) return nullptr;
+    excess_padding_error = probe_excess_padding_error(binascii);
     PyObject* base = PyObject_GetAttrString(binascii, "Error");
     Py_DECREF(binascii);
     if (base == nullptr) return nullptr;

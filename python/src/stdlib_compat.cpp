@@ -45,15 +45,15 @@ compat_result failure(status code, std::size_t offset, const char* message) noex
 // url alphabet refuses). On any refusal the reference decides from the start of the
 // refused quantum, so it only ever looks at a few characters, and it also finds the
 // standard library's words for a real error.
-compat_result strict_decode(std::string_view in, data_chars chars, std::uint8_t* out, std::size_t cap) noexcept {
-    const decode_options o{.alpha = chars == data_chars::standard ? alphabet::standard : alphabet::url,
+compat_result strict_decode(std::string_view in, const decode_rules& rules, std::uint8_t* out, std::size_t cap) noexcept {
+    const decode_options o{.alpha = rules.chars == data_chars::standard ? alphabet::standard : alphabet::url,
                            .pad = padding::required,
                            .skip = ignore::none};
     const decode_result r = decode_auto(in, {out, cap}, o);
     if (r.ok()) return success(r.written);
     // A padded quantum was decoded and something follows it.
     if (r.written % 3 != 0) return failure(status::bad_padding, r.offset, "Excess data after padding");
-    return reference_decode(in, r.written / 3 * 4, r.written, chars, true, out);
+    return reference_decode(in, r.written / 3 * 4, r.written, rules, out);
 }
 
 // validate=False. Bytes the reference discards cannot change its answer at either end
@@ -64,7 +64,8 @@ compat_result strict_decode(std::string_view in, data_chars chars, std::uint8_t*
 // exact (every character before its refused quantum was data), the skipping steps
 // restart from there. A refusal after a padded quantum is the reference's answer too:
 // it stops at the first padded quantum and ignores the rest.
-compat_result lenient_decode(std::string_view in, data_chars chars, std::uint8_t* out, std::size_t cap) noexcept {
+compat_result lenient_decode(std::string_view in, const decode_rules& rules, std::uint8_t* out, std::size_t cap) noexcept {
+    const data_chars chars = rules.chars;
     const std::uint8_t* values = values_of(chars);
     const auto discarded = [values](char c) {
         return values[static_cast<unsigned char>(c)] == not_data && c != '=';
@@ -90,7 +91,7 @@ compat_result lenient_decode(std::string_view in, data_chars chars, std::uint8_t
         // Padding trouble or trailing bits: only the reference knows what it means.
         if (r.code != status::invalid_character) break;
     }
-    compat_result r = reference_decode(text, pos, written, chars, false, out);
+    compat_result r = reference_decode(text, pos, written, rules, out);
     if (!r.ok) r.offset = r.code == status::truncated_input ? in.size() : r.offset + lo;
     return r;
 }
@@ -103,14 +104,15 @@ std::size_t decoded_size_bound(std::string_view in) noexcept {
     return chars / 4 * 3 + (chars % 4 > 1 ? chars % 4 - 1 : 0);
 }
 
-compat_result stdlib_decode(std::string_view in, data_chars chars, bool strict, std::uint8_t* out) noexcept {
+compat_result stdlib_decode(std::string_view in, const decode_rules& rules, std::uint8_t* out) noexcept {
     const std::size_t cap = decoded_size_bound(in);
-    return strict ? strict_decode(in, chars, out, cap) : lenient_decode(in, chars, out, cap);
+    return rules.strict ? strict_decode(in, rules, out, cap) : lenient_decode(in, rules, out, cap);
 }
 
-compat_result reference_decode(std::string_view in, std::size_t pos, std::size_t written, data_chars chars,
-                               bool strict, std::uint8_t* out) noexcept {
-    const std::uint8_t* values = values_of(chars);
+compat_result reference_decode(std::string_view in, std::size_t pos, std::size_t written, const decode_rules& rules,
+                               std::uint8_t* out) noexcept {
+    const std::uint8_t* values = values_of(rules.chars);
+    const bool strict = rules.strict;
     const auto* s = reinterpret_cast<const unsigned char*>(in.data());
     const std::size_t n = in.size();
     if (strict && pos == 0 && n > 0 && s[0] == '=') return failure(status::bad_padding, 0, "Leading padding not allowed");
@@ -123,13 +125,14 @@ compat_result reference_decode(std::string_view in, std::size_t pos, std::size_t
         const unsigned char c = s[i];
         if (c == '=') {
             padding_seen = true;
-            if (strict && quad == 0) return failure(status::bad_padding, i, "Excess padding not allowed");
+            if (strict && quad == 0 && rules.excess_padding_error)
+                return failure(status::bad_padding, i, "Excess padding not allowed");
             // Enough '=' to finish the quantum: decoding stops here.
             if (quad >= 2 && quad + ++pads >= 4) {
                 if (strict && i + 1 < n) return failure(status::bad_padding, i + 1, "Excess data after padding");
                 return success(static_cast<std::size_t>(o - out));
             }
-            continue;  // a '=' that finishes nothing is ignored (strict: so far)
+            continue;  // a '=' that finishes nothing is ignored (strict: data may not follow)
         }
         const std::uint8_t v = values[c];
         if (v == not_data) {

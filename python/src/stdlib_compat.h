@@ -40,14 +40,23 @@ struct compat_result {
 // mode below. Exact for an input the strict decoder accepts.
 [[nodiscard]] std::size_t decoded_size_bound(std::string_view in) noexcept;
 
-// binascii.a2b_base64(in, strict_mode=strict). `out` has room for
+// Which of a2b_base64's rules apply.
+struct decode_rules {
+    data_chars chars = data_chars::standard;
+    bool strict = false;  // strict_mode (b64decode's validate)
+    // Strict mode and a '=' where a quantum would start: CPython 3.11 to 3.12.3 ignore
+    // it ("AAAA==" decodes), 3.12.4 and later raise "Excess padding not allowed". The
+    // module asks the running interpreter's binascii which it is.
+    bool excess_padding_error = false;
+};
+
+// binascii.a2b_base64(in, strict_mode=rules.strict). `out` has room for
 // decoded_size_bound(in) bytes. Thread-safe; does not touch Python.
-[[nodiscard]] compat_result stdlib_decode(std::string_view in, data_chars chars, bool strict,
-                                          std::uint8_t* out) noexcept;
+[[nodiscard]] compat_result stdlib_decode(std::string_view in, const decode_rules& rules, std::uint8_t* out) noexcept;
 
 // The definition: a2b_base64's rules one character at a time, starting at `pos`, a
 // quantum boundary where `written` bytes have been produced (0, 0 for a whole input).
 [[nodiscard]] compat_result reference_decode(std::string_view in, std::size_t pos, std::size_t written,
-                                             data_chars chars, bool strict, std::uint8_t* out) noexcept;
+                                             const decode_rules& rules, std::uint8_t* out) noexcept;
 
 }  // namespace calib64::python
