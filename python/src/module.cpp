@@ -38,7 +38,7 @@ PyObject* error_type = nullptr;  // calib64.Error, a subclass of binascii.Error
 // Calls with at least this many input bytes (characters for decode) release the
 // GIL. Below it, releasing and re-taking it costs more than another thread could
 // gain; docs/python.md has the measurement (bench/python_bench.py --gil).
-Py_ssize_t gil_release_bytes = 32 * 1024;
+Py_ssize_t gil_release_bytes = 64 * 1024;
 
 // Strict-mode rules of the running interpreter's binascii (see decode_rules).
 bool excess_padding_error = false;
@@ -81,6 +81,32 @@ struct signature {
     int required;    // the first this many must be given
 };
 
+// Keyword names at call sites are interned, so a pointer compare against an interned
+// copy of the parameter name usually decides (validate=True costs a few nanoseconds,
+// not a string compare per parameter). Interned once, kept for the process.
+PyObject* interned_name(const char* name) {
+    constexpr int slots = 16;
+    static const char* keys[slots];
+    static PyObject* values[slots];
+    for (int i = 0; i < slots; ++i) {
+        if (keys[i] == name) return values[i];
+        if (keys[i] == nullptr) {
+            values[i] = PyUnicode_InternFromString(name);
+            if (values[i] != nullptr) keys[i] = name;
+            return values[i];
+        }
+    }
+    return nullptr;  // more names than slots: the string compare below still works
+}
+
+int keyword_index(const signature& sig, PyObject* key) {
+    for (int i = 0; i < sig.count; ++i)
+        if (key == interned_name(sig.names[i])) return i;
+    for (int i = 0; i < sig.count; ++i)
+        if (PyUnicode_CompareWithASCIIString(key, sig.names[i]) == 0) return i;
+    return -1;
+}
+
 bool parse_args(const signature& sig, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames, PyObject** out) {
     if (nargs > sig.positional) {
         if (sig.positional == sig.required)
@@ -95,9 +121,7 @@ bool parse_args(const signature& sig, PyObject* const* args, Py_ssize_t nargs, P
     const Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     for (Py_ssize_t k = 0; k < nkw; ++k) {
         PyObject* key = PyTuple_GET_ITEM(kwnames, k);
-        int at = -1;
-        for (int i = 0; i < sig.count && at < 0; ++i)
-            if (PyUnicode_CompareWithASCIIString(key, sig.names[i]) == 0) at = i;
+        const int at = keyword_index(sig, key);
         if (at < 0) {
             PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", sig.function, key);
             return false;
@@ -245,6 +269,9 @@ bool decode_input(PyObject* s, input_bytes& in) {
         return true;
     }
     if (PyUnicode_Check(s)) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(s) < 0) return false;  // a legacy string built by a deprecated API
+#endif
         if (!PyUnicode_IS_ASCII(s)) {
             PyErr_SetString(PyExc_ValueError, "string argument should contain only ASCII characters");
             return false;
@@ -659,8 +686,10 @@ PyObject* stream_outcome(const stream_result& r, PyObject* src, PyObject* dst) {
         default: {
             const bool input_side = r.failure == stream_failure::open_input || r.failure == stream_failure::read;
             // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError, ...).
-            PyObject* exc = PyObject_CallFunction(PyExc_OSError, "isO", r.error_number, std::strerror(r.error_number),
-                                                  input_side ? src : dst);
+            PyObject* exc = r.error_number != 0
+                                ? PyObject_CallFunction(PyExc_OSError, "isO", r.error_number,
+                                                        std::strerror(r.error_number), input_side ? src : dst)
+                                : PyObject_CallFunction(PyExc_OSError, "s", r.message.c_str());
             if (exc) {
                 PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc)), exc);
                 Py_DECREF(exc);
