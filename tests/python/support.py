@@ -133,8 +133,8 @@ def encoded_forms(n: int):
 B64DECODE_VARIANTS = [(None, False), (None, True), (b"-_", False), (b"-_", True), (b"*!", False), (b"*!", True)]
 
 
-def decode_calls(text):
+def decode_calls(text, variants=B64DECODE_VARIANTS):
     """(name, args, kwargs) of every decoder call worth comparing on `text`."""
     calls = [(name, (text,), {}) for name in DECODERS if name != "b64decode"]
-    calls += [("b64decode", (text, alt, validate), {}) for alt, validate in B64DECODE_VARIANTS]
+    calls += [("b64decode", (text, alt, validate), {}) for alt, validate in variants]
     return calls
