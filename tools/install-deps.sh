@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(meson ninja-build g++ pkg-config libhwloc-dev libbenchmark-dev nlohmann-json3-dev
-          libboost-dev libfmt-dev doctest-dev libtbb-dev python3)
+          libboost-dev libfmt-dev doctest-dev libtbb-dev python3
+          python3-dev python3-pytest python3-mesonpy python3-venv)  # the last four: python/ (docs/python.md)
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;

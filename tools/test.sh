@@ -5,9 +5,11 @@
 #   tools/test.sh --sanitize=address,undefined   (or thread) also a sanitizer build
 #   tools/test.sh --arm            also cross-build for aarch64 and run the kernel tests in qemu
 #   tools/test.sh --ci             release + ASan/UBSan + Arm (what CI runs; ~15 min on 2 cores)
+#                                  + the offline pip install test (tests/python/test_pip_install.py)
 #   tools/test.sh --all            release + ASan/UBSan + TSan + Arm (~30 min on 2 cores)
 #
-# Ends with one line `N passed, N failed`: doctest test cases summed over every run.
+# Ends with one line `N passed, N failed`: doctest test cases summed over every run,
+# plus the pytest tests of the Python module (meson test 'python', release build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +19,8 @@ for arg in "$@"; do
   case "$arg" in
     --sanitize=*) sanitizers+=("${arg#--sanitize=}") ;;
     --arm) arm=1 ;;
-    --ci) sanitizers=(address,undefined); arm=1 ;;
-    --all) sanitizers=(address,undefined thread); arm=1 ;;
+    --ci) sanitizers=(address,undefined); arm=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
+    --all) sanitizers=(address,undefined thread); arm=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -43,7 +45,8 @@ run_suite() {
   passed=$((passed + p)) failed=$((failed + f))
 }
 
-run_suite build-test -Dbuildtype=release
+# -Dpython=enabled: a missing python3-dev fails the run instead of skipping the module.
+run_suite build-test -Dbuildtype=release -Dpython=enabled
 tsan_supp=""
 [[ -f tests/tsan.supp ]] && tsan_supp=$PWD/tests/tsan.supp
 for s in "${sanitizers[@]}"; do
