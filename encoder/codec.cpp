@@ -8,6 +8,7 @@
 // quantum state) the moment anything is unusual.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include "alphabet.h"
@@ -31,6 +32,25 @@ std::string_view describe(status s) noexcept {
 namespace {
 
 using detail::kernel_ops;
+
+// encode() and decode() resolve their kernel here: after the first call per
+// kernel id, one relaxed load (the kernel rows are constants: there is nothing
+// to acquire) instead of a call into dispatch and its function-local-static guard.
+constinit std::atomic<const kernel_ops*> resolved_kernels[8]{};
+
+// The kernel for id if an earlier call resolved it, else nullptr.
+const kernel_ops* remembered_kernel(kernel_id id) noexcept {
+    const auto i = static_cast<std::size_t>(id);
+    return i < std::size(resolved_kernels) ? resolved_kernels[i].load(std::memory_order_relaxed) : nullptr;
+}
+
+const kernel_ops* kernel_for(kernel_id id) noexcept {
+    if (const kernel_ops* k = remembered_kernel(id)) return k;
+    const kernel_ops* k = detail::resolve_kernel(id);  // nullptr (unavailable) is not cached: an error path
+    const auto i = static_cast<std::size_t>(id);
+    if (k != nullptr && i < std::size(resolved_kernels)) resolved_kernels[i].store(k, std::memory_order_relaxed);
+    return k;
+}
 
 // ------------------------------------------------------------------ encode
 
@@ -222,13 +242,15 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
     return decode_from(in.data(), n, n, out.data(), cap, written, carry, o);
 }
 
-}  // namespace
-
-encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
-    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+// encode() on its first call per kernel id, for kernels without encode_whole, and
+// its errors.
+[[gnu::noinline]] encode_result encode_other(std::span<const std::uint8_t> in, std::span<char> out,
+                                             const encode_options& o) noexcept {
+    const kernel_ops* k = kernel_for(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0};
     const std::size_t need = encoded_length(in.size(), o.pad);
     if (out.size() < need) return {status::output_too_small, 0};
+    if (k->encode_whole != nullptr) return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
     std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
     if (k->id != kernel_id::scalar)
         done += detail::scalar_kernel.encode_bulk(in.data() + done, in.size() - done, out.data() + done / 3 * 4, o.alpha);
@@ -236,10 +258,47 @@ encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, cons
     return {status::ok, need};
 }
 
-decode_result decode(std::string_view in, std::span<std::uint8_t> out, const decode_options& o) noexcept {
-    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+// A strict decode by a kernel's decode_whole; the precise path takes over where
+// the kernel stopped (invalid input only).
+[[gnu::noinline]] decode_result decode_after_whole(std::string_view in, std::span<std::uint8_t> out,
+                                                   const decode_options& o, detail::whole_decode r) noexcept {
+    return decode_from(in.data(), in.size(), r.consumed, out.data(), out.size(), r.written, {}, o);
+}
+
+inline decode_result decode_whole(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
+                                  const decode_options& o) noexcept {
+    const detail::whole_decode r = k.decode_whole(in.data(), in.size(), out.data(), out.size(), o.alpha, o.pad);
+    if (r.consumed == in.size()) [[likely]] return {status::ok, 0, r.written};
+    return decode_after_whole(in, out, o, r);
+}
+
+// decode() on its first call per kernel id, and for everything but a strict
+// decode by a decode_whole kernel.
+[[gnu::noinline]] decode_result decode_other(std::string_view in, std::span<std::uint8_t> out,
+                                             const decode_options& o) noexcept {
+    const kernel_ops* k = kernel_for(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0, 0};
-    return o.skip == ignore::none ? decode_strict(*k, in, out, o) : decode_skipping(*k, in, out, o);
+    if (o.skip != ignore::none) return decode_skipping(*k, in, out, o);
+    if (k->decode_whole != nullptr) return decode_whole(*k, in, out, o);
+    return decode_strict(*k, in, out, o);
+}
+
+}  // namespace
+
+// The common cases are one load and a call into the kernel's whole-call path (for
+// encode a tail call: nothing to save or restore); everything else is out of line.
+encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
+    const kernel_ops* k = remembered_kernel(o.kernel);
+    if (k != nullptr && k->encode_whole != nullptr && out.size() >= encoded_length(in.size(), o.pad)) [[likely]]
+        return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
+    return encode_other(in, out, o);
+}
+
+decode_result decode(std::string_view in, std::span<std::uint8_t> out, const decode_options& o) noexcept {
+    const kernel_ops* k = remembered_kernel(o.kernel);
+    if (k != nullptr && o.skip == ignore::none && k->decode_whole != nullptr) [[likely]]
+        return decode_whole(*k, in, out, o);
+    return decode_other(in, out, o);
 }
 
 std::string encode(std::string_view bytes, const encode_options& o) {

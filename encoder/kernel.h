@@ -15,6 +15,13 @@ namespace calib64::detail {
 
 struct alphabet_tables;
 
+// What decode_whole did: bytes written and characters consumed (returned in two
+// registers, so that kernels can tail-call their long-input path).
+struct whole_decode {
+    std::size_t written;
+    std::size_t consumed;
+};
+
 struct kernel_ops {
     kernel_id id;
     const char* name;
@@ -40,6 +47,26 @@ struct kernel_ops {
     // Copies every byte of src[0, len) that is not ASCII whitespace (SP, HT, LF,
     // VT, FF, CR) to dst, in order; returns the count. dst has room for len bytes.
     std::size_t (*strip_whitespace)(const char* src, std::size_t len, char* dst) noexcept;
+
+    // Optional whole-call paths (nullptr: the driver composes the bulk functions
+    // above with the scalar reference). They exist so that a short input costs
+    // one kernel call and no scalar tail (encode() tail-calls encode_whole).
+
+    // All of encode() once the driver has checked the room: writes exactly
+    // encoded_length(len, pad) characters to dst, the final partial group and '='
+    // included, and returns {ok, that length}.
+    encode_result (*encode_whole)(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha,
+                                  bool pad) noexcept;
+
+    // All of a strict decode (ignore::none). Returns {bytes written, len} when
+    // src[0, len) is valid under (alpha, pad), i.e. decode_from would accept it, and
+    // its bytes fit dst[0, cap). Otherwise returns {done / 4 * 3, done} for a
+    // multiple of 4 `done` below len: src[0, done) is pure alphabet and decoded,
+    // and the precise path goes on from there; done is 0 when the bytes would not
+    // fit. Either way it writes nothing outside dst[0, cap), and past the decoded
+    // bytes only inside the room decode_bulk may use as scratch.
+    whole_decode (*decode_whole)(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                                 alphabet alpha, padding pad) noexcept;
 };
 
 // One row per kernel, in each kernel's own file.

@@ -12,12 +12,17 @@
 //   gathers the three bytes of every word into 48 contiguous output bytes.
 // Strip whitespace: VPCOMPRESSB (VBMI2) packs the kept bytes of 64 at a time.
 //
-// Partial blocks use masked loads and stores, so the kernel needs no scalar tail
-// beyond the final 1-2 bytes, and never touches memory outside its buffers.
-// GCC 12's VBMI intrinsics trip a false -Wmaybe-uninitialized inside the header.
+// Partial blocks use masked loads and stores, so the kernel never touches memory
+// outside its buffers. The whole-call paths (encode_whole, decode_whole) also do
+// the last partial group or quantum, padding and validation included, in one
+// masked step: a call of up to 48 bytes / 64 characters is one load, one lookup
+// and one store, with no scalar tail and no character-at-a-time decoding.
+// GCC 12's VBMI intrinsics trip a false -Wmaybe-uninitialized / -Wuninitialized
+// inside the header (its "undefined" pass-through vector is self-initialized).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <immintrin.h>
 #if defined(__GNUC__) && !defined(__clang__)
@@ -45,7 +50,8 @@ bool cpu_supports() noexcept {
 // store through char* may alias them) and encode at 1 KiB ran 35% slower.
 #define CALIB64_INLINE [[gnu::always_inline]] inline
 
-constexpr __mmask64 low_bytes(unsigned n) noexcept { return n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1; }
+// The low n bits set (all 64 for n >= 64: BZHI keeps every bit then).
+inline __mmask64 low_bytes(unsigned n) noexcept { return _bzhi_u64(~0ull, n); }
 
 // ---------------------------------------------------------------- encode
 
@@ -178,6 +184,38 @@ std::size_t encode_bulk(const std::uint8_t* src, std::size_t len, char* dst, alp
     return i;
 }
 
+// The last 0-48 bytes of encode() in one masked load and store, partial group and
+// padding included (the masked load reads zeros past the end, which is what the
+// partial group's last character needs; '=' is blended in). Returns the end.
+CALIB64_INLINE char* encode_last(const encoder& enc, const std::uint8_t* src, unsigned n, char* out, bool pad) noexcept {
+    const unsigned data_chars = (n * 4 + 2) / 3;
+    const unsigned chars = pad ? (n + 2) / 3 * 4 : data_chars;
+    const __m512i bytes = _mm512_maskz_loadu_epi8(low_bytes(n), src);
+    const __m512i encoded = _mm512_mask_blend_epi8(low_bytes(data_chars), _mm512_set1_epi8('='), enc(bytes));
+    _mm512_mask_storeu_epi8(out, low_bytes(chars), encoded);
+    return out + chars;
+}
+
+[[gnu::noinline]] encode_result encode_long(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha,
+                                            bool pad) noexcept {
+    const encoder enc(alpha);
+    char* out = dst;
+    std::size_t i = len >= aligned_encode_min_bytes ? encode_aligned(enc, src, len, out) : 0;
+    i = encode_blocks(enc, src, len, i, out);
+    if (len - i > 48) {
+        encode_masked(enc, src + i, 16, out);
+        i += 48;
+        out += 64;
+    }
+    return {status::ok, static_cast<std::size_t>(encode_last(enc, src + i, static_cast<unsigned>(len - i), out, pad) - dst)};
+}
+
+// All of encode() (kernel.h). Up to 48 bytes: one masked step, nothing to save.
+encode_result encode_whole(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha, bool pad) noexcept {
+    if (len > 48) return encode_long(src, len, dst, alpha, pad);
+    return {status::ok, static_cast<std::size_t>(encode_last(encoder(alpha), src, static_cast<unsigned>(len), dst, pad) - dst)};
+}
+
 // ---------------------------------------------------------------- decode
 
 constexpr std::array<char, 64> decode_gather_index() {
@@ -234,7 +272,7 @@ __m512i load_chars(const char* p) noexcept {
 
 // Decodes one masked block of up to 16 quanta, stopping before the first quantum
 // with a non-alphabet byte. Returns the quanta decoded.
-unsigned decode_partial(const decoder& dec, const char* src, unsigned quanta, std::uint8_t* out) noexcept {
+CALIB64_INLINE unsigned decode_partial(const decoder& dec, const char* src, unsigned quanta, std::uint8_t* out) noexcept {
     const __m512i chars = _mm512_maskz_loadu_epi8(low_bytes(quanta * 4), src);
     const __m512i v = dec.values(chars);
     const __mmask64 bad = decoder::invalid(chars, v) & low_bytes(quanta * 4);
@@ -243,8 +281,8 @@ unsigned decode_partial(const decoder& dec, const char* src, unsigned quanta, st
     return good;
 }
 
-std::size_t decode_bulk(const char* src, std::size_t len, std::uint8_t* dst, alphabet alpha) noexcept {
-    const decoder dec(alpha);
+// Whole quanta of pure alphabet from the front of src[0, len), as decode_bulk.
+CALIB64_INLINE std::size_t decode_blocks(const decoder& dec, const char* src, std::size_t len, std::uint8_t* dst) noexcept {
     std::size_t i = 0;
     std::uint8_t* out = dst;
     // Large inputs: decode a few quanta first so the main loop's stores are
@@ -324,6 +362,71 @@ std::size_t decode_bulk(const char* src, std::size_t len, std::uint8_t* dst, alp
     return i;
 }
 
+std::size_t decode_bulk(const char* src, std::size_t len, std::uint8_t* dst, alphabet alpha) noexcept {
+    return decode_blocks(decoder(alpha), src, len, dst);
+}
+
+// The last 1-64 characters of a strict input, validated as decode_from would
+// accept them: alphabet characters, then up to two '=' that end a whole quantum
+// (or, where padding is not required, a final quantum of 2 or 3 characters), and
+// zero unused bits in a final partial quantum. Writes and returns the decoded
+// bytes when all of it is valid; returns -1 (having written nothing) otherwise.
+// One branch decides: short strings of random lengths do not mispredict on the
+// padding and partial-quantum cases.
+CALIB64_INLINE int decode_last(const decoder& dec, const char* src, unsigned n, std::size_t cap, padding pad,
+                               std::uint8_t* out) noexcept {
+    const __m512i chars = _mm512_maskz_loadu_epi8(low_bytes(n), src);
+    const __mmask64 eq = _mm512_cmpeq_epi8_mask(chars, _mm512_set1_epi8('='));
+    // Trailing '=' can only end whole quanta (n a multiple of 4, so n >= 4). Of the
+    // last two characters, count those that are '=': a lone '=' before a data
+    // character is then counted as data, and rejected as invalid below.
+    const unsigned pads = n % 4 == 0 ? static_cast<unsigned>(std::popcount(eq >> ((n - 2) & 63) & 3)) : 0;
+    const unsigned data = n - pads, partial = data % 4;
+    const bool padding_ok = pads > 0 ? pad != padding::forbidden : partial == 0 || (partial != 1 && pad != padding::required);
+    const __m512i v = dec.values(chars);
+    const unsigned bytes = data * 3 / 4;  // 3 per quantum, 1 or 2 for a final partial one
+    // With the lanes past the data zeroed, the unused low bits of a final partial
+    // quantum land in the byte after the last one: it must be zero.
+    const __m512i packed = dec.pack(_mm512_maskz_mov_epi8(low_bytes(data), v));
+    const __mmask64 stray = _mm512_mask_test_epi8_mask(partial != 0 ? __mmask64{1} << bytes : 0, packed, packed);
+    const __mmask64 bad = (decoder::invalid(chars, v) & low_bytes(data)) | stray;
+    if (!padding_ok || bad != 0 || bytes > cap) return -1;
+    _mm512_mask_storeu_epi8(out, low_bytes(bytes), packed);
+    return static_cast<int>(bytes);
+}
+
+// Exact decoded size of a strict input, assuming it is valid.
+std::size_t valid_decoded_size(const char* src, std::size_t len) noexcept {
+    std::size_t chars = len;
+    for (int i = 0; i < 2 && chars > 0 && src[chars - 1] == '='; ++i) --chars;
+    return chars * 3 / 4;
+}
+
+[[gnu::noinline]] whole_decode decode_long(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                                           alphabet alpha, padding pad) noexcept {
+    // The bulk may write scratch output up to the size of a valid input's bytes.
+    if (cap < valid_decoded_size(src, len)) return {0, 0};
+    const decoder dec(alpha);
+    const std::size_t body = (len - 1) / 64 * 64;  // leaves 1-64 characters
+    const std::size_t i = decode_blocks(dec, src, body, dst);
+    if (i == body) {
+        const int last = decode_last(dec, src + i, static_cast<unsigned>(len - i), cap - i / 4 * 3, pad, dst + i / 4 * 3);
+        if (last >= 0) return {i / 4 * 3 + static_cast<std::size_t>(last), len};
+    }
+    return {i / 4 * 3, i};
+}
+
+// All of a strict decode (kernel.h): the bulk, then the last 1-64 characters in
+// one masked step, so a short input is one load, one lookup and one store, and
+// only invalid input goes through the character-at-a-time path.
+whole_decode decode_whole(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap, alphabet alpha,
+                          padding pad) noexcept {
+    if (len > 64) return decode_long(src, len, dst, cap, alpha, pad);
+    if (len == 0) return {0, 0};
+    const int bytes = decode_last(decoder(alpha), src, static_cast<unsigned>(len), cap, pad, dst);
+    return bytes < 0 ? whole_decode{0, 0} : whole_decode{static_cast<std::size_t>(bytes), len};
+}
+
 // ---------------------------------------------------------------- whitespace
 
 // Bytes to keep: not ASCII whitespace. A byte is whitespace exactly when it equals
@@ -374,6 +477,6 @@ std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexce
 }  // namespace
 
 extern const kernel_ops avx512_kernel{kernel_id::avx512, "avx512", cpu_supports, encode_bulk, decode_bulk,
-                                      strip_whitespace};
+                                      strip_whitespace, encode_whole, decode_whole};
 
 }  // namespace calib64::detail

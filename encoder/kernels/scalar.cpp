@@ -47,6 +47,7 @@ std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexce
 
 }  // namespace
 
-const kernel_ops scalar_kernel{kernel_id::scalar, "scalar", always, encode_bulk, decode_bulk, strip_whitespace};
+const kernel_ops scalar_kernel{kernel_id::scalar, "scalar", always, encode_bulk, decode_bulk, strip_whitespace,
+                                nullptr, nullptr};
 
 }  // namespace calib64::detail
