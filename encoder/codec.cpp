@@ -146,6 +146,34 @@ std::size_t decode_bulk(const kernel_ops& k, const char* src, std::size_t len, s
     return done + detail::scalar_kernel.decode_bulk(src + done, len - done, dst + done / 4 * 3, alpha);
 }
 
+// A valid last quantum with padding or of 2-3 characters, what a strict input
+// usually ends with after the bulk: its 1-2 bytes, written, or 0 for anything else
+// (the precise path then decides). The caller has checked the room.
+std::size_t decode_last_quantum(std::string_view rest, std::uint8_t* out, alphabet alpha, padding pad) noexcept {
+    const std::size_t n = rest.size();
+    if (n < 2 || n > 4) return 0;
+    std::size_t data = n;
+    if (n == 4) {
+        if (rest[3] != '=' || pad == padding::forbidden) return 0;
+        data = rest[2] == '=' ? 2 : 3;
+    } else if (pad == padding::required) {
+        return 0;
+    }
+    const std::uint8_t* values = detail::values_of(alpha);
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < data; ++i) {
+        const std::uint8_t x = values[static_cast<unsigned char>(rest[i])];
+        if (x == detail::invalid_value) return 0;
+        v = v << 6 | x;
+    }
+    // The unused low bits of a 2- or 3-character quantum must be zero.
+    if ((v & (data == 2 ? 0x0Fu : 0x03u)) != 0) return 0;
+    v <<= 6 * (4 - data);
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+    if (data == 3) out[1] = static_cast<std::uint8_t>(v >> 8);
+    return data - 1;
+}
+
 // Exact decoded size of a strict input, assuming it is valid.
 std::size_t strict_decoded_size(std::string_view in) noexcept {
     std::size_t chars = in.size();
@@ -162,6 +190,8 @@ decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<
         return decode_from(in.data(), in.size(), 0, out.data(), out.size(), 0, {}, o);
     const std::size_t done = decode_bulk(k, in.data(), in.size(), out.data(), o.alpha);
     if (done == in.size()) return {status::ok, 0, done / 4 * 3};
+    if (const std::size_t last = decode_last_quantum(in.substr(done), out.data() + done / 4 * 3, o.alpha, o.pad))
+        return {status::ok, 0, done / 4 * 3 + last};
     return decode_from(in.data(), in.size(), done, out.data(), out.size(), done / 4 * 3, {}, o);
 }
 
