@@ -28,8 +28,8 @@
 // Every lookup vector is derived at compile time from alphabet.h, and checked
 // there, so the kernel agrees with the scalar reference by construction. The last
 // partial block is handled by re-running the final whole block (overlapping work
-// already done, same bytes written) or, for inputs shorter than one block,
-// through a small stack buffer; nothing reads past src + len.
+// already done, same bytes written); inputs shorter than one block are left to the
+// scalar driver. Nothing reads past src + len.
 #include <immintrin.h>
 
 #include <array>
