@@ -424,10 +424,10 @@ CALIB64_INLINE int decode_last(const decoder& dec, const char* src, unsigned n, 
 }
 
 // Exact decoded size of a strict input, assuming it is valid.
-std::size_t valid_decoded_size(const char* src, std::size_t len) noexcept {
-    std::size_t chars = len;
-    for (int i = 0; i < 2 && chars > 0 && src[chars - 1] == '='; ++i) --chars;
-    return chars * 3 / 4;
+// (Flag arithmetic, not a loop: the number of '=' varies with random lengths.)
+std::size_t valid_decoded_size(const char* src, std::size_t len) noexcept {  // len >= 2
+    const std::size_t last = src[len - 1] == '=', both = last & (src[len - 2] == '=');
+    return (len - last - both) * 3 / 4;
 }
 
 [[gnu::noinline]] whole_decode decode_long(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
