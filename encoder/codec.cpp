@@ -288,18 +288,11 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
     return {status::ok, need};
 }
 
-// A strict decode by a kernel's decode_whole; the precise path takes over where
-// the kernel stopped (invalid input only).
-[[gnu::noinline]] decode_result decode_after_whole(std::string_view in, std::span<std::uint8_t> out,
-                                                   const decode_options& o, detail::whole_decode r) noexcept {
-    return decode_from(in.data(), in.size(), r.consumed, out.data(), out.size(), r.written, {}, o);
-}
-
 inline decode_result decode_whole(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
                                   const decode_options& o) noexcept {
-    const detail::whole_decode r = k.decode_whole(in.data(), in.size(), out.data(), out.size(), o.alpha, o.pad);
-    if (r.consumed == in.size()) [[likely]] return {status::ok, 0, r.written};
-    return decode_after_whole(in, out, o, r);
+    decode_result r;
+    k.decode_whole(r, in.data(), in.size(), out.data(), out.size(), o);
+    return r;
 }
 
 // decode() on its first call per kernel id, and for everything but a strict
@@ -314,6 +307,20 @@ inline decode_result decode_whole(const kernel_ops& k, std::string_view in, std:
 }
 
 }  // namespace
+
+namespace detail {
+
+void decode_strict_from(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                        const decode_options& o, std::size_t done) noexcept {
+    r = decode_from(src, len, done, dst, cap, done / 4 * 3, {}, o);
+}
+
+void decode_strict_from_start(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst,
+                              std::size_t cap, const decode_options& o) noexcept {
+    r = decode_from(src, len, 0, dst, cap, 0, {}, o);
+}
+
+}  // namespace detail
 
 // The common cases are one load and a call into the kernel's whole-call path (for
 // encode a tail call: nothing to save or restore); everything else is out of line.

@@ -15,13 +15,6 @@ namespace calib64::detail {
 
 struct alphabet_tables;
 
-// What decode_whole did: bytes written and characters consumed (returned in two
-// registers, so that kernels can tail-call their long-input path).
-struct whole_decode {
-    std::size_t written;
-    std::size_t consumed;
-};
-
 struct kernel_ops {
     kernel_id id;
     const char* name;
@@ -58,16 +51,26 @@ struct kernel_ops {
     encode_result (*encode_whole)(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha,
                                   bool pad) noexcept;
 
-    // All of a strict decode (ignore::none). Returns {bytes written, len} when
-    // src[0, len) is valid under (alpha, pad), i.e. decode_from would accept it, and
-    // its bytes fit dst[0, cap). Otherwise returns {done / 4 * 3, done} for a
-    // multiple of 4 `done` below len: src[0, done) is pure alphabet and decoded,
-    // and the precise path goes on from there; done is 0 when the bytes would not
-    // fit. Either way it writes nothing outside dst[0, cap), and past the decoded
-    // bytes only inside the room decode_bulk may use as scratch.
-    whole_decode (*decode_whole)(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
-                                 alphabet alpha, padding pad) noexcept;
+    // All of a strict decode (o.skip == ignore::none) into r: decodes src[0, len)
+    // when it is valid under (o.alpha, o.pad), i.e. decode_from would accept it,
+    // and its bytes fit dst[0, cap). At anything else it hands over to the precise
+    // path, decode_strict_from, at a quantum boundary before the problem (0 when
+    // the bytes would not fit), so every error comes from decode_from. It writes
+    // nothing outside dst[0, cap), and past the decoded bytes only inside the room
+    // decode_bulk may use as scratch. (Writing r itself lets decode() save nothing
+    // but r around the call.)
+    void (*decode_whole)(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                         const decode_options& o) noexcept;
 };
+
+// The driver's precise path (codec.cpp) for a strict decode that decode_whole
+// could not finish: src[0, done) is pure alphabet, done a multiple of 4, and its
+// done / 4 * 3 bytes are in dst. The _from_start form (done = 0) has six
+// arguments, so that a kernel can tail-call it.
+void decode_strict_from(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                        const decode_options& o, std::size_t done) noexcept;
+void decode_strict_from_start(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst,
+                              std::size_t cap, const decode_options& o) noexcept;
 
 // One row per kernel, in each kernel's own file.
 extern const kernel_ops scalar_kernel;

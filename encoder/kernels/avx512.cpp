@@ -430,29 +430,33 @@ std::size_t valid_decoded_size(const char* src, std::size_t len) noexcept {  // 
     return (len - last - both) * 3 / 4;
 }
 
-[[gnu::noinline]] whole_decode decode_long(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
-                                           alphabet alpha, padding pad) noexcept {
+[[gnu::noinline]] void decode_long(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst,
+                                   std::size_t cap, const decode_options& o) noexcept {
     // The bulk may write scratch output up to the size of a valid input's bytes.
-    if (cap < valid_decoded_size(src, len)) return {0, 0};
-    const decoder dec(alpha);
+    if (cap < valid_decoded_size(src, len)) return decode_strict_from_start(r, src, len, dst, cap, o);
+    const decoder dec(o.alpha);
     const std::size_t body = (len - 1) / 64 * 64;  // leaves 1-64 characters
     const std::size_t i = decode_blocks(dec, src, body, dst);
     if (i == body) {
-        const int last = decode_last(dec, src + i, static_cast<unsigned>(len - i), cap - i / 4 * 3, pad, dst + i / 4 * 3);
-        if (last >= 0) return {i / 4 * 3 + static_cast<std::size_t>(last), len};
+        const int last = decode_last(dec, src + i, static_cast<unsigned>(len - i), cap - i / 4 * 3, o.pad, dst + i / 4 * 3);
+        if (last >= 0) {
+            r = {status::ok, 0, i / 4 * 3 + static_cast<std::size_t>(last)};
+            return;
+        }
     }
-    return {i / 4 * 3, i};
+    decode_strict_from(r, src, len, dst, cap, o, i);
 }
 
 // All of a strict decode (kernel.h): the bulk, then the last 1-64 characters in
 // one masked step, so a short input is one load, one lookup and one store, and
 // only invalid input goes through the character-at-a-time path.
-whole_decode decode_whole(const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap, alphabet alpha,
-                          padding pad) noexcept {
-    if (len > 64) return decode_long(src, len, dst, cap, alpha, pad);
+void decode_whole(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                  const decode_options& o) noexcept {
+    if (len > 64) return decode_long(r, src, len, dst, cap, o);
     // (An empty input decodes to nothing through the same step.)
-    const int bytes = decode_last(decoder(alpha), src, static_cast<unsigned>(len), cap, pad, dst);
-    return bytes < 0 ? whole_decode{0, 0} : whole_decode{static_cast<std::size_t>(bytes), len};
+    const int bytes = decode_last(decoder(o.alpha), src, static_cast<unsigned>(len), cap, o.pad, dst);
+    if (bytes < 0) return decode_strict_from_start(r, src, len, dst, cap, o);
+    r = {status::ok, 0, static_cast<std::size_t>(bytes)};
 }
 
 // ---------------------------------------------------------------- whitespace
