@@ -8,6 +8,7 @@
 // quantum state) the moment anything is unusual.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include "alphabet.h"
@@ -32,6 +33,25 @@ std::string_view describe(status s) noexcept {
 namespace {
 
 using detail::kernel_ops;
+
+// encode() and decode() resolve their kernel here: after the first call per
+// kernel id, one relaxed load (the kernel rows are constants: there is nothing
+// to acquire) instead of a call into dispatch and its function-local-static guard.
+constinit std::atomic<const kernel_ops*> resolved_kernels[256]{};  // every kernel_id value (uint8_t)
+
+// The kernel for id if an earlier call resolved it, else nullptr.
+const kernel_ops* remembered_kernel(kernel_id id) noexcept {
+    const auto i = static_cast<std::size_t>(id);
+    return i < std::size(resolved_kernels) ? resolved_kernels[i].load(std::memory_order_relaxed) : nullptr;
+}
+
+const kernel_ops* kernel_for(kernel_id id) noexcept {
+    if (const kernel_ops* k = remembered_kernel(id)) return k;
+    const kernel_ops* k = detail::resolve_kernel(id);  // nullptr (unavailable) is not cached: an error path
+    const auto i = static_cast<std::size_t>(id);
+    if (k != nullptr && i < std::size(resolved_kernels)) resolved_kernels[i].store(k, std::memory_order_relaxed);
+    return k;
+}
 
 // ------------------------------------------------------------------ encode
 
@@ -127,6 +147,34 @@ std::size_t decode_bulk(const kernel_ops& k, const char* src, std::size_t len, s
     return done + detail::scalar_kernel.decode_bulk(src + done, len - done, dst + done / 4 * 3, alpha);
 }
 
+// A valid last quantum with padding or of 2-3 characters, what a strict input
+// usually ends with after the bulk: its 1-2 bytes, written, or 0 for anything else
+// (the precise path then decides). The caller has checked the room.
+std::size_t decode_last_quantum(std::string_view rest, std::uint8_t* out, alphabet alpha, padding pad) noexcept {
+    const std::size_t n = rest.size();
+    if (n < 2 || n > 4) return 0;
+    std::size_t data = n;
+    if (n == 4) {
+        if (rest[3] != '=' || pad == padding::forbidden) return 0;
+        data = rest[2] == '=' ? 2 : 3;
+    } else if (pad == padding::required) {
+        return 0;
+    }
+    const std::uint8_t* values = detail::values_of(alpha);
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < data; ++i) {
+        const std::uint8_t x = values[static_cast<unsigned char>(rest[i])];
+        if (x == detail::invalid_value) return 0;
+        v = v << 6 | x;
+    }
+    // The unused low bits of a 2- or 3-character quantum must be zero.
+    if ((v & (data == 2 ? 0x0Fu : 0x03u)) != 0) return 0;
+    v <<= 6 * (4 - data);
+    out[0] = static_cast<std::uint8_t>(v >> 16);
+    if (data == 3) out[1] = static_cast<std::uint8_t>(v >> 8);
+    return data - 1;
+}
+
 decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
                             const decode_options& o) noexcept {
     // Too little room for a valid input's bytes: the precise path reports what it
@@ -136,6 +184,8 @@ decode_result decode_strict(const kernel_ops& k, std::string_view in, std::span<
         return decode_from(in.data(), in.size(), 0, out.data(), out.size(), 0, {}, o);
     const std::size_t done = decode_bulk(k, in.data(), in.size(), out.data(), o.alpha);
     if (done == in.size()) return {status::ok, 0, done / 4 * 3};
+    if (const std::size_t last = decode_last_quantum(in.substr(done), out.data() + done / 4 * 3, o.alpha, o.pad))
+        return {status::ok, 0, done / 4 * 3 + last};
     return decode_from(in.data(), in.size(), done, out.data(), out.size(), done / 4 * 3, {}, o);
 }
 
@@ -216,13 +266,15 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
     return decode_from(in.data(), n, n, out.data(), cap, written, carry, o);
 }
 
-}  // namespace
-
-encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
-    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+// encode() on its first call per kernel id, for kernels without encode_whole, and
+// its errors.
+[[gnu::noinline]] encode_result encode_other(std::span<const std::uint8_t> in, std::span<char> out,
+                                             const encode_options& o) noexcept {
+    const kernel_ops* k = kernel_for(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0};
     const std::size_t need = encoded_length(in.size(), o.pad);
     if (out.size() < need) return {status::output_too_small, 0};
+    if (k->encode_whole != nullptr) return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
     std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
     if (k != &detail::scalar_kernel)
         done += detail::scalar_kernel.encode_bulk(in.data() + done, in.size() - done, out.data() + done / 3 * 4, o.alpha);
@@ -230,10 +282,54 @@ encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, cons
     return {status::ok, need};
 }
 
-decode_result decode(std::string_view in, std::span<std::uint8_t> out, const decode_options& o) noexcept {
-    const kernel_ops* k = detail::resolve_kernel(o.kernel);
+inline decode_result decode_whole(const kernel_ops& k, std::string_view in, std::span<std::uint8_t> out,
+                                  const decode_options& o) noexcept {
+    decode_result r;
+    k.decode_whole(r, in.data(), in.size(), out.data(), out.size(), o);
+    return r;
+}
+
+// decode() on its first call per kernel id, and for everything but a strict
+// decode by a decode_whole kernel.
+[[gnu::noinline]] decode_result decode_other(std::string_view in, std::span<std::uint8_t> out,
+                                             const decode_options& o) noexcept {
+    const kernel_ops* k = kernel_for(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0, 0};
-    return o.skip == ignore::none ? decode_strict(*k, in, out, o) : decode_skipping(*k, in, out, o);
+    if (o.skip != ignore::none) return decode_skipping(*k, in, out, o);
+    if (k->decode_whole != nullptr) return decode_whole(*k, in, out, o);
+    return decode_strict(*k, in, out, o);
+}
+
+}  // namespace
+
+namespace detail {
+
+void decode_strict_from(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                        const decode_options& o, std::size_t done) noexcept {
+    r = decode_from(src, len, done, dst, cap, done / 4 * 3, {}, o);
+}
+
+void decode_strict_from_start(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst,
+                              std::size_t cap, const decode_options& o) noexcept {
+    r = decode_from(src, len, 0, dst, cap, 0, {}, o);
+}
+
+}  // namespace detail
+
+// The common cases are one load and a call into the kernel's whole-call path (for
+// encode a tail call: nothing to save or restore); everything else is out of line.
+encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
+    const kernel_ops* k = remembered_kernel(o.kernel);
+    if (k != nullptr && k->encode_whole != nullptr && out.size() >= encoded_length(in.size(), o.pad)) [[likely]]
+        return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
+    return encode_other(in, out, o);
+}
+
+decode_result decode(std::string_view in, std::span<std::uint8_t> out, const decode_options& o) noexcept {
+    const kernel_ops* k = remembered_kernel(o.kernel);
+    if (k != nullptr && o.skip == ignore::none && k->decode_whole != nullptr) [[likely]]
+        return decode_whole(*k, in, out, o);
+    return decode_other(in, out, o);
 }
 
 std::string encode(std::string_view bytes, const encode_options& o) {

@@ -39,7 +39,37 @@ struct kernel_ops {
     // Copies every byte of src[0, len) that is not ASCII whitespace (SP, HT, LF,
     // VT, FF, CR) to dst, in order; returns the count. dst has room for len bytes.
     std::size_t (*strip_whitespace)(const char* src, std::size_t len, char* dst) noexcept;
+
+    // Optional whole-call paths (nullptr: the driver composes the bulk functions
+    // above with the scalar reference). They exist so that a short input costs
+    // one kernel call and no scalar tail (encode() tail-calls encode_whole).
+
+    // All of encode() once the driver has checked the room: writes exactly
+    // encoded_length(len, pad) characters to dst, the final partial group and '='
+    // included, and returns {ok, that length}.
+    encode_result (*encode_whole)(const std::uint8_t* src, std::size_t len, char* dst, alphabet alpha,
+                                  bool pad) noexcept;
+
+    // All of a strict decode (o.skip == ignore::none) into r: decodes src[0, len)
+    // when it is valid under (o.alpha, o.pad), i.e. decode_from would accept it,
+    // and its bytes fit dst[0, cap). At anything else it hands over to the precise
+    // path, decode_strict_from, at a quantum boundary before the problem (0 when
+    // the bytes would not fit), so every error comes from decode_from. It writes
+    // nothing outside dst[0, cap), and past the decoded bytes only inside the room
+    // decode_bulk may use as scratch. (Writing r itself lets decode() save nothing
+    // but r around the call.)
+    void (*decode_whole)(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                         const decode_options& o) noexcept;
 };
+
+// The driver's precise path (codec.cpp) for a strict decode that decode_whole
+// could not finish: src[0, done) is pure alphabet, done a multiple of 4, and its
+// done / 4 * 3 bytes are in dst. The _from_start form (done = 0) has six
+// arguments, so that a kernel can tail-call it.
+void decode_strict_from(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst, std::size_t cap,
+                        const decode_options& o, std::size_t done) noexcept;
+void decode_strict_from_start(decode_result& r, const char* src, std::size_t len, std::uint8_t* dst,
+                              std::size_t cap, const decode_options& o) noexcept;
 
 // The scalar reference (kernels/scalar.cpp): always built, and what the codec
 // driver runs over everything a kernel leaves. The others are declared with their

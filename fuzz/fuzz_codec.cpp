@@ -6,8 +6,9 @@
 // tests/test_codec_model.h gives. Every successful decode must re-encode to the
 // canonical form: the input with its skipped bytes removed, padded or not as the
 // input was. The input is also encoded with every kernel, which must agree with
-// scalar and decode back to the input. Output buffers are heap blocks of the
-// exact size, so AddressSanitizer sees any write past them.
+// scalar and decode back to the input. Decode and encode also run on a copy of
+// the input at another alignment. Output buffers are heap blocks of the exact
+// size, so AddressSanitizer sees any write past them.
 #include <calib64/calib64.h>
 
 #include <algorithm>
@@ -79,9 +80,18 @@ void check_decode(std::string_view text, const decode_options& base, std::span<c
         if (ref_short.result.code != status::output_too_small) fail("one byte short is not output_too_small", o.kernel, o);
     }
 
+    // The same text at another input alignment (the whole-call paths and aligned
+    // loads depend on the address), in an exactly sized heap block after `shift`
+    // bytes of slack, so ASan still sees any read past its end.
+    const std::size_t shift = 1 + text.size() % 63;
+    const std::unique_ptr<char[]> shifted_block(new char[shift + text.size()]);
+    if (!text.empty()) std::memcpy(shifted_block.get() + shift, text.data(), text.size());
+    const std::string_view shifted(shifted_block.get() + shift, text.size());
+
     for (const kernel_id k : kernels) {
         o.kernel = k;
         if (!same(decode_into(room, text, o), ref)) fail("decode differs from scalar", k, o);
+        if (!same(decode_into(room, shifted, o), ref)) fail("decode at another input alignment differs from scalar", k, o);
         if (check_short && !same(decode_into(short_room, text, o), ref_short))
             fail("decode into a short buffer differs from scalar", k, o);
     }
@@ -105,11 +115,19 @@ void check_encode(std::span<const std::uint8_t> data, alphabet alpha, bool pad, 
     const std::string want = codec_model::encode(data, alpha, pad);
     const decode_options back{.alpha = alpha, .pad = pad ? padding::required : padding::forbidden};
     if (want.size() != length) fail("encoded_length disagrees with the model", kernel_id::scalar, back);
+    // The input again at another alignment (see check_decode).
+    const std::size_t shift = 1 + data.size() % 63;
+    const std::unique_ptr<std::uint8_t[]> shifted_block(new std::uint8_t[shift + data.size()]);
+    if (!data.empty()) std::memcpy(shifted_block.get() + shift, data.data(), data.size());
+    const std::span<const std::uint8_t> shifted(shifted_block.get() + shift, data.size());
     for (const kernel_id k : kernels) {
         const std::unique_ptr<char[]> out(new char[length == 0 ? 1 : length]);
         const encode_result r = encode(data, {out.get(), length}, {.alpha = alpha, .pad = pad, .kernel = k});
         if (!r.ok() || r.written != length || std::string_view(out.get(), length) != want)
             fail("encode differs from scalar and the model", k, back);
+        const encode_result rs = encode(shifted, {out.get(), length}, {.alpha = alpha, .pad = pad, .kernel = k});
+        if (!rs.ok() || rs.written != length || std::string_view(out.get(), length) != want)
+            fail("encode at another input alignment differs from scalar and the model", k, back);
         if (length > 0) {
             const encode_result short_r = encode(data, {out.get(), length - 1}, {.alpha = alpha, .pad = pad, .kernel = k});
             if (short_r.code != status::output_too_small || short_r.written != 0)

@@ -297,8 +297,14 @@ TEST_CASE("no kernel reads or writes past either end of its buffers, checked aga
     fenced_pages input_pages(16384), output_pages(16384);
     std::mt19937_64 rng(0xFE7CE);
     std::size_t calls = 0;
+    // Every length to 512, and lengths around the larger kernel paths (aligned
+    // encode loads from 512 bytes, 1024-character decode steps) up to 4 KiB.
+    std::vector<std::size_t> lengths;
+    for (std::size_t n = 0; n <= 512; ++n) lengths.push_back(n);
+    for (const std::size_t n : {513u, 514u, 515u, 575u, 767u, 768u, 769u, 1023u, 1024u, 1025u, 1536u, 2047u, 2048u, 3071u, 4097u})
+        lengths.push_back(n);
     for (kernel_id k : kernels_under_test()) {
-        for (std::size_t n = 0; n <= 512; ++n) {
+        for (const std::size_t n : lengths) {
             const auto data = random_bytes(rng, n);
             for (const codec_options& co : every_codec_option) {
                 const std::string want = codec_model::encode(data, co.alpha, co.pad);

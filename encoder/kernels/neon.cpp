@@ -188,6 +188,6 @@ std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexce
 
 }  // namespace
 
-extern const kernel_ops neon_kernel{cpu_supports, encode_bulk, decode_bulk, strip_whitespace};
+extern const kernel_ops neon_kernel{cpu_supports, encode_bulk, decode_bulk, strip_whitespace, nullptr, nullptr};
 
 }  // namespace calib64::detail

@@ -47,6 +47,6 @@ std::size_t strip_whitespace(const char* src, std::size_t len, char* dst) noexce
 
 }  // namespace
 
-const kernel_ops scalar_kernel{always, encode_bulk, decode_bulk, strip_whitespace};
+const kernel_ops scalar_kernel{always, encode_bulk, decode_bulk, strip_whitespace, nullptr, nullptr};
 
 }  // namespace calib64::detail
