@@ -418,18 +418,21 @@ TEST_CASE("a profile kernel this CPU cannot run is reported and replaced by the 
 
 // ---------------------------------------------------------------- finding the profile
 
-TEST_CASE("the profile search order is CALIB64_PROFILE, beside the executable, then XDG") {
+TEST_CASE("the profile search order is CALIB64_PROFILE, beside the executable, then XDG, each with a bundle") {
     auto paths = profile_search_path({{"CALIB64_PROFILE", "/opt/p.json"}, {"HOME", "/home/u"}});
     REQUIRE(paths.size() == 1);
     CHECK(paths[0] == "/opt/p.json");
     paths = profile_search_path({{"XDG_CONFIG_HOME", "/cfg"}, {"HOME", "/home/u"}});
-    REQUIRE(paths.size() == 2);
+    REQUIRE(paths.size() == 4);
     CHECK(paths[0].filename() == "calib64-profile.json");
-    CHECK(paths[1] == "/cfg/calib64/profile.json");
+    CHECK(paths[1].filename() == "calib64-profiles.json");
+    CHECK(paths[1].parent_path() == paths[0].parent_path());
+    CHECK(paths[2] == "/cfg/calib64/profile.json");
+    CHECK(paths[3] == "/cfg/calib64/profiles.json");
     paths = profile_search_path({{"HOME", "/home/u"}});
-    CHECK(paths.back() == "/home/u/.config/calib64/profile.json");
+    CHECK(paths.back() == "/home/u/.config/calib64/profiles.json");
     paths = profile_search_path({{"XDG_CONFIG_HOME", "relative"}, {"HOME", "/home/u"}});
-    CHECK(paths.back() == "/home/u/.config/calib64/profile.json");
+    CHECK(paths.back() == "/home/u/.config/calib64/profiles.json");
 }
 
 TEST_CASE("CALIB64_PROFILE loads that file") {
