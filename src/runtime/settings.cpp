@@ -141,12 +141,6 @@ overrides read_overrides(const environment& env, message_list& say) {
 
 // ---------------------------------------------------------------- one operation
 
-std::uint64_t round_up_pow2(std::uint64_t v) {
-    std::uint64_t p = 1;
-    while (p < v) p <<= 1;
-    return p;
-}
-
 void resolve_kernel(operation_settings& s, const operation_profile* prof, const overrides& o, std::string_view source,
                     message_list& say, operation op) {
     s.kernel_from = {origin::topology, "best this CPU runs"};
@@ -243,21 +237,30 @@ std::vector<threshold> topology_thresholds(operation op, const topology& host, k
     // One usable CPU: a parallel backend can only add overhead.
     if (host.usable_cpus <= 1) return {};
     const double threads = host.usable_cpus;
-    // Cost of going parallel once: waking workers and joining them, a few microseconds
-    // each plus a fixed part; VMs are at the slow end, so this is generous.
+    // (a) Where splitting pays for its overhead even at a low speed estimate: waking and
+    // joining workers costs a few microseconds each plus a fixed part (VMs are at the
+    // slow end, so this is generous); splitting n bytes over p threads saves
+    // n/B * (1 - 1/p), which exceeds the overhead once n > overhead * B * p / (p - 1).
     const double overhead_ns = 10000.0 + 1000.0 * threads;
     const kernel_id k = kernel == kernel_id::automatic ? best_kernel() : kernel;
     const auto* row = calib64::detail::kernel_row_of(k);
     const double bytes_per_ns = row ? row->conservative_gb_per_s : 1.0;
-    // Splitting n bytes over p threads saves n/B * (1 - 1/p); it pays once that
-    // exceeds the overhead: n > overhead * B * p / (p - 1).
-    double bytes = overhead_ns * bytes_per_ns * threads / (threads - 1);
-    if (op == operation::decode) bytes *= 4.0 / 3.0;  // decode sizes count input characters
-    const std::uint64_t from =
-        std::clamp<std::uint64_t>(round_up_pow2(static_cast<std::uint64_t>(bytes)), 64u << 10, 4u << 20);
+    double pays = overhead_ns * bytes_per_ns * threads / (threads - 1);
+    // (b) Where one core's L2 stops holding the call: input plus output is 7/3 of the
+    // input for encode (4/3 out per byte in), 7/4 for decode (3/4 out per character in),
+    // and serial slows down once that passes about three quarters of the L2, while p
+    // threads still work from p L2s. Below it serial runs at in-cache speed, several
+    // times the low estimate in (a), so going parallel there loses (the development
+    // VM: work_stealing 37% slower than serial at 256 KiB, docs/profile.md).
+    const double in_out = op == operation::encode ? 7.0 / 3.0 : 7.0 / 4.0;
+    const double spills = 0.75 * static_cast<double>(host.l2_bytes) / in_out;
+    if (op == operation::decode) pays *= 4.0 / 3.0;  // decode sizes count input characters
+    // Parallel from the later of the two, rounded up to 16 KiB, within 64 KiB - 4 MiB.
+    const auto from = static_cast<std::uint64_t>(std::max(pays, spills));
+    const std::uint64_t rounded = (from + (16u << 10) - 1) / (16u << 10) * (16u << 10);
     // work_stealing from there on, also past the L3: with no measurement there is no
     // reliable crossover to pipeline, so the simpler backend stays (docs/profile.md).
-    return {{from, backend::work_stealing}};
+    return {{std::clamp<std::uint64_t>(rounded, 64u << 10, 4u << 20), backend::work_stealing}};
 }
 
 profile topology_defaults_profile(const topology& host) {
