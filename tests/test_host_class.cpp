@@ -457,3 +457,13 @@ TEST_CASE("every file on the search path offers its profiles: an exact bundle me
     CHECK(s.messages.empty());  // the foreign one was not needed: no message about it
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a lone foreign profile is still reported when a bundle beside it has no member for this host") {
+    candidate_set set;
+    set.members = {member("p.json", measured_on(icelake_vm()), false), member("desktop", measured_on(desktop_16c()))};
+    const profile_choice c = choose_profile(set, fresh_zen5_vm(), false);
+    CHECK(c.chosen == nullptr);
+    REQUIRE(c.messages.size() == 1);  // the lone file, not the bundle member
+    CHECK(c.messages[0].find("bundle.json#p.json") != std::string::npos);
+    CHECK(c.status.find("no matching class") != std::string::npos);
+}

@@ -161,8 +161,18 @@ profile_choice choose_profile(const candidate_set& set, const topology& host, bo
                                                  : "rejected: " + set.first_rejection + "; using topology defaults";
         return out;
     }
+    // Lone profiles from another host: said once, as before bundles existed. A bundle is
+    // made for many hosts; having none for this one is normal, not an error: no message.
+    const std::string id = host_id(host), fp = fingerprint(host);
+    for (std::size_t i = 0; i < set.members.size(); ++i) {
+        const candidate& c = set.members[i];
+        if (c.in_collection) continue;
+        out.messages.push_back(fmt::format(
+            "profile {} was measured on another host ({}, fingerprint {}; this host is {}, {}; class differs in: {}); not "
+            "trusted, using topology defaults. Recalibrate with `calib64 calibrate`, or set {}=1 to use it anyway",
+            c.source, c.p.host.host_id, c.p.host.fingerprint, id, fp, join(ranked[i].second.differences), trust_variable));
+    }
     if (any_collection) {
-        // A bundle is made for many hosts; having none for this one is normal, not an error: no message.
         out.status = nearest_ineligible
                          ? fmt::format("no matching class among {} profiles (nearest {} at distance {:.2f}, limit {:g}: {}); "
                                        "using topology defaults",
@@ -172,15 +182,6 @@ profile_choice choose_profile(const candidate_set& set, const topology& host, bo
                                        "topology defaults",
                                        set.members.size());
         return out;
-    }
-    // Lone profiles from another host: said once, as before bundles existed.
-    const std::string id = host_id(host), fp = fingerprint(host);
-    for (std::size_t i = 0; i < set.members.size(); ++i) {
-        const candidate& c = set.members[i];
-        out.messages.push_back(fmt::format(
-            "profile {} was measured on another host ({}, fingerprint {}; this host is {}, {}; class differs in: {}); not "
-            "trusted, using topology defaults. Recalibrate with `calib64 calibrate`, or set {}=1 to use it anyway",
-            c.source, c.p.host.host_id, c.p.host.fingerprint, id, fp, join(ranked[i].second.differences), trust_variable));
     }
     out.status = fmt::format("not trusted: measured on another host ({})", set.members.front().p.host.host_id);
     return out;

@@ -514,7 +514,7 @@ void check_one_file(const std::filesystem::path& path, std::string_view prefix, 
     for (const member_problem& m : r.skipped)
         for (const auto& e : m.errors) check.errors.push_back({fmt::format("{}member {}: {}", prefix, m.name, e.path), e.why});
     if (!r.value) return;
-    if (r.is_bundle) check.kind = "bundle";
+    if (r.is_bundle && check.kind == "profile") check.kind = "bundle";
     for (const bundle_member& m : r.value->members) {
         ++members;
         note_profile(m.p, r.is_bundle ? fmt::format("{}member {}: ", prefix, m.name) : std::string(prefix),
@@ -531,15 +531,11 @@ profile_check check_profile_file(const std::filesystem::path& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
         check.kind = "folder";
-        candidate_set found;
-        gather_profiles(path, path.string(), found);  // the same search the runtime does
-        std::vector<std::string> files;
-        for (const candidate& c : found.members)
-            if (std::find(files.begin(), files.end(), c.source) == files.end()) files.push_back(c.source);
-        for (const std::string& m : found.messages)
-            if (m.find(" rejected: ") != std::string::npos || m.find("no profile.json") != std::string::npos)
-                check.errors.push_back({"", m});
-        for (const std::string& f : files) check_one_file(f, f + ": ", true, host, check, members);
+        std::string problem;
+        const auto files = find_profile_files(path, &problem);  // the same search the runtime does
+        if (!problem.empty()) check.notes.push_back(problem);
+        if (files.empty()) check.errors.push_back({"", fmt::format("no profile.json under {}", path.string())});
+        for (const auto& f : files) check_one_file(f, f.string() + ": ", true, host, check, members);
     } else {
         check_one_file(path, "", false, host, check, members);
     }
