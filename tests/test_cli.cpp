@@ -390,6 +390,20 @@ TEST_CASE("calib64 profile bundle gathers result folders, names and skips a malf
     CHECK_FALSE(fs::exists(dir.file("c.json")));
 }
 
+TEST_CASE("a bundle shipped beside the executable as calib64-profiles.json is found and its member named") {
+    temp_dir dir;
+    fs::create_directories(dir.path / "bin");
+    fs::copy_file(calib64_binary(), dir.path / "bin" / "calib64");
+    REQUIRE(run(dir, calib64_binary(), "profile defaults " + dir.file("r/this-host/profile.json")).exit_code == 0);
+    REQUIRE(run(dir, calib64_binary(), "profile bundle " + dir.file("bin/calib64-profiles.json") + " " + dir.file("r")).exit_code == 0);
+    // HOME and XDG_CONFIG_HOME point into the scratch folder: no user profile interferes.
+    const outcome o = run(dir, "env -u CALIB64_PROFILE HOME=" + dir.file("home") + " XDG_CONFIG_HOME=" + dir.file("home") + " " +
+                                   dir.file("bin/calib64"),
+                          "profile show");
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("calib64-profiles.json#this-host: this host (exact fingerprint)") != std::string::npos);
+}
+
 TEST_CASE("under taskset -c N with CALIB64_PROFILE naming a folder, profile show chooses no parallel backend") {
     if (::access("/usr/bin/taskset", X_OK) != 0) {
         MESSAGE("taskset (util-linux) is not installed; skipped");
