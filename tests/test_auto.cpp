@@ -177,6 +177,46 @@ TEST_CASE("faster kernels and decode's larger units move the default threshold u
     CHECK(avx512[0].from_bytes <= decode[0].from_bytes);
 }
 
+TEST_CASE("the default switch to work_stealing sits where one core's L2 stops holding the call") {
+    // Input plus output: 7/3 of the input for encode, 7/4 for decode; serial slows once
+    // that passes three quarters of the L2 (docs/profile.md, "Topology defaults").
+    topology host = two_core_host();  // 1 MiB L2
+    const auto encode = topology_thresholds(operation::encode, host, kernel_id::avx512);
+    const auto decode = topology_thresholds(operation::decode, host, kernel_id::avx512);
+    REQUIRE(encode.size() == 1);
+    REQUIRE(decode.size() == 1);
+    CHECK(encode[0].from_bytes == 336u << 10);  // 0.75 MiB * 3/7 = 329 KiB, rounded up to 16 KiB
+    CHECK(decode[0].from_bytes == 448u << 10);  // 0.75 MiB * 4/7 = 439 KiB
+    host.l2_bytes = 2 << 20;
+    CHECK(topology_thresholds(operation::encode, host, kernel_id::avx512)[0].from_bytes == 672u << 10);
+    // A small L2 leaves the overhead rule: no parallel call below ~192 KB at AVX-512's low estimate.
+    host.l2_bytes = 256 << 10;
+    CHECK(topology_thresholds(operation::encode, host, kernel_id::avx512)[0].from_bytes == 192u << 10);
+}
+
+TEST_CASE("the topology defaults of the development VM land near its calibrated switch points") {
+    // results/zen5-2c-1m-9fb26054: encode from 378 KiB (CI 362-395 KiB), decode from
+    // 347 KiB (CI 256-470 KiB). The defaults must land within 20% of each interval; the
+    // old rule (256 KiB for both) lost 37% at 256 KiB by going parallel inside the L2.
+    const char* root = std::getenv("CALIB64_TEST_SOURCE_ROOT");
+    const std::filesystem::path path = std::filesystem::path(root ? root : ".") / "results" / "zen5-2c-1m-9fb26054" / "profile.json";
+    const profile_result dev = load_profile(path, profile_parts::decisions);
+    REQUIRE(dev.ok());
+    topology t;
+    const host_summary& h = dev.value->host;
+    t.cores = h.cores, t.pus = h.pus, t.allowed_cpus = t.usable_cpus = h.allowed_cpus;
+    t.l1d_bytes = h.l1d_bytes, t.l2_bytes = h.l2_bytes, t.l3_bytes = h.l3_bytes;
+    for (operation op : operations) {
+        CAPTURE(operation_name(op));
+        const auto defaults = topology_thresholds(op, t, kernel_id::avx512);
+        REQUIRE(defaults.size() == 1);
+        const switch_point& measured = dev.value->for_op(op).switch_points.at(0);
+        CHECK(defaults[0].how == measured.how);
+        CHECK(defaults[0].from_bytes >= measured.ci_low_bytes * 8 / 10);
+        CHECK(defaults[0].from_bytes <= measured.ci_high_bytes * 12 / 10);
+    }
+}
+
 // ---------------------------------------------------------------- environment: valid
 
 TEST_CASE("CALIB64_BACKEND forces each backend, and auto leaves the choice") {
@@ -418,18 +458,21 @@ TEST_CASE("a profile kernel this CPU cannot run is reported and replaced by the 
 
 // ---------------------------------------------------------------- finding the profile
 
-TEST_CASE("the profile search order is CALIB64_PROFILE, beside the executable, then XDG") {
+TEST_CASE("the profile search order is CALIB64_PROFILE, beside the executable, then XDG, each with a bundle") {
     auto paths = profile_search_path({{"CALIB64_PROFILE", "/opt/p.json"}, {"HOME", "/home/u"}});
     REQUIRE(paths.size() == 1);
     CHECK(paths[0] == "/opt/p.json");
     paths = profile_search_path({{"XDG_CONFIG_HOME", "/cfg"}, {"HOME", "/home/u"}});
-    REQUIRE(paths.size() == 2);
+    REQUIRE(paths.size() == 4);
     CHECK(paths[0].filename() == "calib64-profile.json");
-    CHECK(paths[1] == "/cfg/calib64/profile.json");
+    CHECK(paths[1].filename() == "calib64-profiles.json");
+    CHECK(paths[1].parent_path() == paths[0].parent_path());
+    CHECK(paths[2] == "/cfg/calib64/profile.json");
+    CHECK(paths[3] == "/cfg/calib64/profiles.json");
     paths = profile_search_path({{"HOME", "/home/u"}});
-    CHECK(paths.back() == "/home/u/.config/calib64/profile.json");
+    CHECK(paths.back() == "/home/u/.config/calib64/profiles.json");
     paths = profile_search_path({{"XDG_CONFIG_HOME", "relative"}, {"HOME", "/home/u"}});
-    CHECK(paths.back() == "/home/u/.config/calib64/profile.json");
+    CHECK(paths.back() == "/home/u/.config/calib64/profiles.json");
 }
 
 TEST_CASE("CALIB64_PROFILE loads that file") {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -322,6 +323,113 @@ TEST_CASE("calib64 profile check accepts a valid profile and rejects a broken on
     const outcome usage = run(dir, calib64_binary(), "profile");
     CHECK(usage.exit_code == 1);
     CHECK(usage.err.find("usage") != std::string::npos);
+}
+
+// The first CPU this process may run on, for `taskset -c N`.
+int first_allowed_cpu() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    for (int i = 0; i < CPU_SETSIZE; ++i)
+        if (CPU_ISSET(i, &set)) return i;
+    return 0;
+}
+
+std::string source_root() {
+    const char* root = std::getenv("CALIB64_TEST_SOURCE_ROOT");
+    return root ? root : ".";
+}
+
+TEST_CASE("calib64 profile defaults writes this host's topology defaults as a profile marked as derived") {
+    temp_dir dir;
+    const outcome o = run(dir, calib64_binary(), "profile defaults " + dir.file("d.json"));
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("not measured") != std::string::npos);
+    CHECK(read_file(dir.file("d.json")).find("\"made_by\": \"topology_defaults\"") != std::string::npos);
+    const outcome check = run(dir, calib64_binary(), "profile check " + dir.file("d.json"));
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.find("not measured") != std::string::npos);
+    // Used as this host's profile, it decides what the topology would have.
+    const outcome with = run(dir, "CALIB64_PROFILE=" + dir.file("d.json") + " " + calib64_binary(), "profile show");
+    const outcome without = run(dir, "CALIB64_PROFILE=" + dir.file("none") + " " + calib64_binary(), "profile show");
+    auto line = [](const std::string& text, const std::string& name) {
+        const auto at = text.find("\n" + name + " ");
+        if (at == std::string::npos) return std::string("<missing>");
+        const auto value = text.find_first_not_of(' ', at + name.size() + 1);
+        return text.substr(value, text.find(' ', value) - value);
+    };
+    CHECK(line(with.out, "encode.work_stealing.from") == line(without.out, "encode.work_stealing.from"));
+    CHECK(line(with.out, "decode.work_stealing.from") == line(without.out, "decode.work_stealing.from"));
+}
+
+TEST_CASE("calib64 profile bundle gathers result folders, names and skips a malformed one, and profile check accepts the bundle") {
+    temp_dir dir;
+    fs::create_directories(dir.path / "results" / "zen5-2c-1m-9fb26054");
+    fs::copy_file(fs::path(source_root()) / "results" / "zen5-2c-1m-9fb26054" / "profile.json",
+                  dir.path / "results" / "zen5-2c-1m-9fb26054" / "profile.json");
+    REQUIRE(run(dir, calib64_binary(), "profile defaults " + dir.file("results/here/profile.json")).exit_code == 0);
+    fs::create_directories(dir.path / "results" / "broken");
+    write_file(dir.file("results/broken/profile.json"), R"({"schema_version": 1, "encode": {"kernel": "avx9"}})");
+    const outcome b = run(dir, calib64_binary(), "profile bundle " + dir.file("b.json") + " " + dir.file("results"));
+    CHECK(b.exit_code == 0);
+    CHECK(b.out.find("2 profiles") != std::string::npos);
+    CHECK(b.out.find("zen5-2c-1m-9fb26054") != std::string::npos);
+    CHECK(b.err.find("skipped broken") != std::string::npos);
+    // Small: decisions and host facts only, not the 100 KiB of curves.
+    CHECK(fs::file_size(dir.file("b.json")) < 8000);
+    const outcome check = run(dir, calib64_binary(), "profile check " + dir.file("b.json"));
+    CHECK(check.exit_code == 0);
+    CHECK(check.out.find("bundle with 2 usable profiles") != std::string::npos);
+    CHECK(check.out.find("here: loaded from") != std::string::npos);
+    // The folder itself: the broken member is an error there.
+    const outcome folder = run(dir, calib64_binary(), "profile check " + dir.file("results"));
+    CHECK(folder.exit_code == 1);
+    CHECK(folder.out.find("broken") != std::string::npos);
+    const outcome none = run(dir, calib64_binary(), "profile bundle " + dir.file("c.json") + " " + dir.file("results/broken"));
+    CHECK(none.exit_code == 1);
+    CHECK_FALSE(fs::exists(dir.file("c.json")));
+}
+
+TEST_CASE("a bundle shipped beside the executable as calib64-profiles.json is found and its member named") {
+    temp_dir dir;
+    fs::create_directories(dir.path / "bin");
+    fs::copy_file(calib64_binary(), dir.path / "bin" / "calib64");
+    REQUIRE(run(dir, calib64_binary(), "profile defaults " + dir.file("r/this-host/profile.json")).exit_code == 0);
+    REQUIRE(run(dir, calib64_binary(), "profile bundle " + dir.file("bin/calib64-profiles.json") + " " + dir.file("r")).exit_code == 0);
+    // HOME and XDG_CONFIG_HOME point into the scratch folder: no user profile interferes.
+    const outcome o = run(dir, "env -u CALIB64_PROFILE HOME=" + dir.file("home") + " XDG_CONFIG_HOME=" + dir.file("home") + " " +
+                                   dir.file("bin/calib64"),
+                          "profile show");
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("calib64-profiles.json#this-host: this host (exact fingerprint)") != std::string::npos);
+}
+
+TEST_CASE("under taskset -c N with CALIB64_PROFILE naming a folder, profile show chooses no parallel backend") {
+    if (::access("/usr/bin/taskset", X_OK) != 0) {
+        MESSAGE("taskset (util-linux) is not installed; skipped");
+        return;
+    }
+    temp_dir dir;
+    // This host's own profile: parallel from some size on when it has two CPUs or more.
+    REQUIRE(run(dir, calib64_binary(), "profile defaults " + dir.file("fleet/this-host/profile.json")).exit_code == 0);
+    fs::create_directories(dir.path / "fleet" / "zen5-2c-1m-9fb26054");
+    fs::copy_file(fs::path(source_root()) / "results" / "zen5-2c-1m-9fb26054" / "profile.json",
+                  dir.path / "fleet" / "zen5-2c-1m-9fb26054" / "profile.json");
+    const std::string env = "CALIB64_PROFILE=" + dir.file("fleet") + " ";
+    const outcome pinned =
+        run(dir, env + "/usr/bin/taskset -c " + std::to_string(first_allowed_cpu()) + " " + calib64_binary(), "profile show");
+    CHECK(pinned.exit_code == 0);
+    CHECK(pinned.err.empty());
+    CHECK(pinned.out.find("this-host/profile.json: this host (exact fingerprint)") != std::string::npos);
+    CHECK(pinned.out.find("\nusable_cpus ") != std::string::npos);
+    for (const char* name : {"encode.work_stealing.from", "encode.pipeline.from", "decode.work_stealing.from",
+                             "decode.pipeline.from"}) {
+        CAPTURE(name);
+        const auto at = pinned.out.find(std::string("\n") + name + " ");
+        REQUIRE(at != std::string::npos);
+        const std::string row = pinned.out.substr(at + 1, pinned.out.find('\n', at + 1) - at - 1);
+        CHECK(row.find(" never ") != std::string::npos);
+    }
 }
 
 TEST_CASE("--kernel with an unknown name exits 1 and says why") {

@@ -476,3 +476,148 @@ TEST_CASE("a file larger than any profile, or one that is not a regular file, is
     CHECK(dir_as_file.errors[0].why.find("cannot read") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
+
+// ---------------------------------------------------------------- how a profile was made
+
+TEST_CASE("made_by says whether a profile was measured or derived, and defaults to measured") {
+    json doc = sample_json();
+    CHECK(doc["made_by"] == "calibrate");
+    doc.erase("made_by");  // profiles older than the field
+    const profile_result old = profile_from_json(doc);
+    REQUIRE(old.ok());
+    CHECK(old.value->made_by == made_by_calibration);
+    doc["made_by"] = "topology_defaults";
+    CHECK(profile_from_json(doc).value->made_by == made_by_topology_defaults);
+    doc["made_by"] = "guesswork";
+    CHECK(has_error_at(profile_from_json(doc), "/made_by", "guesswork"));
+}
+
+// ---------------------------------------------------------------- bundles
+
+namespace {
+
+profile_bundle sample_bundle() {
+    profile_bundle b;
+    b.tool_version = "test";
+    b.created_utc = "2026-12-01T00:00:00Z";
+    b.members.push_back(bundle_member_from("host-a", sample_profile()));
+    profile other = sample_profile();
+    other.host.fingerprint = "0123456789abcdef";
+    other.host.cores = 16;
+    b.members.push_back(bundle_member_from("host-b", other));
+    return b;
+}
+
+json load_bundle_schema() {
+    std::ifstream in(source_root() / "docs" / "profile-bundle.schema.json");
+    REQUIRE(in);
+    return json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("a bundle member keeps the decisions and host facts and drops the audit data and reasons") {
+    const bundle_member m = bundle_member_from("x", sample_profile());
+    CHECK(m.p.validation.empty());
+    CHECK(m.p.curves.empty());
+    CHECK(m.p.stability.empty());
+    CHECK(m.p.encode.switch_points.size() == 2);
+    CHECK(m.p.encode.switch_points[0].reason.empty());
+    CHECK(m.p.encode.switch_points[0].ci_high_bytes == 96u << 10);
+    CHECK(m.p.host.fingerprint == sample_profile().host.fingerprint);
+    CHECK(m.p.encode.tuning.size() == 2);
+}
+
+TEST_CASE("a bundle survives to_json and back, one member per line") {
+    const profile_bundle b = sample_bundle();
+    const std::string text = to_json_text(b);
+    CHECK(std::count(text.begin(), text.end(), '\n') == 9);  // {, 3 header lines, "members": [, 2 members, ], }
+    const profiles_result back = profiles_from_json_text(text, "unused");
+    REQUIRE(back.errors.empty());
+    REQUIRE(back.skipped.empty());
+    REQUIRE(back.value);
+    CHECK(back.is_bundle);
+    REQUIRE(back.value->members.size() == 2);
+    CHECK(back.value->members[1].name == "host-b");
+    CHECK(back.value->members[1].p.host.cores == 16);
+    CHECK(to_json(back.value->members[0].p) == to_json(b.members[0].p));
+}
+
+TEST_CASE("a single profile reads as a bundle of one, named after its result folder") {
+    const auto dir = scratch_dir("single");
+    REQUIRE(save_profile_atomic(sample_profile(), dir / "zen5-2c-32m-1234abcd" / "profile.json").empty());
+    const profiles_result r = load_profiles_file(dir / "zen5-2c-32m-1234abcd" / "profile.json");
+    REQUIRE(r.value);
+    CHECK_FALSE(r.is_bundle);
+    REQUIRE(r.value->members.size() == 1);
+    CHECK(r.value->members[0].name == "zen5-2c-32m-1234abcd");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a bundle with malformed members keeps the others and names each bad one") {
+    json doc = json::parse(to_json_text(sample_bundle()));
+    doc["members"][0]["profile"]["encode"]["kernel"] = "avx9";
+    doc["members"].push_back({{"profile", doc["members"][1]["profile"]}});  // no name
+    doc["members"].push_back(doc["members"][1]);                           // the same name twice
+    const profiles_result r = profiles_from_json_text(doc.dump(), "unused");
+    REQUIRE(r.errors.empty());
+    REQUIRE(r.value);
+    REQUIRE(r.value->members.size() == 1);
+    CHECK(r.value->members[0].name == "host-b");
+    REQUIRE(r.skipped.size() == 3);
+    CHECK(r.skipped[0].name == "host-a");
+    REQUIRE_FALSE(r.skipped[0].errors.empty());
+    CHECK(r.skipped[0].errors[0].path == "/profile/encode/kernel");
+    CHECK(r.skipped[1].name == "#2");
+    CHECK(r.skipped[2].errors[0].why.find("another member") != std::string::npos);
+}
+
+TEST_CASE("a newer bundle version, or no member list, refuses the whole bundle with one clear message") {
+    json doc = json::parse(to_json_text(sample_bundle()));
+    doc["bundle_schema_version"] = current_bundle_schema_version + 1;
+    profiles_result r = profiles_from_json_text(doc.dump(), "unused");
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].path == "/bundle_schema_version");
+    CHECK(r.errors[0].why.find("rebuild the bundle") != std::string::npos);
+    CHECK_FALSE(r.value);
+    doc = json::parse(to_json_text(sample_bundle()));
+    doc.erase("members");
+    r = profiles_from_json_text(doc.dump(), "unused");
+    REQUIRE_FALSE(r.errors.empty());
+    CHECK(r.errors[0].path == "/members");
+    CHECK(profiles_from_json_text("{\"bundle_schema_version\": 1, \"members\": [", "x").errors[0].why.find("not valid JSON") !=
+          std::string::npos);
+}
+
+TEST_CASE("saving a bundle validates every member first") {
+    const auto dir = scratch_dir("bundle-save");
+    profile_bundle b = sample_bundle();
+    REQUIRE(save_bundle_atomic(b, dir / "b.json").empty());
+    CHECK(load_profiles_file(dir / "b.json").value->members.size() == 2);
+    b.members[1].name = b.members[0].name;
+    b.members[0].p.encode.switch_points[1].from_bytes = 1;
+    const auto errors = save_bundle_atomic(b, dir / "c.json");
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].path == "/members/0/profile/encode/switch_points/1/from_bytes");
+    CHECK(errors[1].path == "/members/1/name");
+    CHECK_FALSE(std::filesystem::exists(dir / "c.json"));
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("docs/profile-bundle.schema.json is exactly the generated bundle schema, and bundles validate against it") {
+    std::ifstream in(source_root() / "docs" / "profile-bundle.schema.json");
+    REQUIRE(in);
+    std::ostringstream text;
+    text << in.rdbuf();
+    // Regenerate with: build/src/cli/calib64 profile schema --bundle > docs/profile-bundle.schema.json
+    CHECK(text.str() == bundle_schema_text());
+    const json schema = load_bundle_schema();
+    schema_checker strict(schema, true);
+    const auto problems = strict.check(json::parse(to_json_text(sample_bundle())));
+    std::string all;
+    for (const auto& p : problems) all += p + "\n";
+    CHECK_MESSAGE(problems.empty(), all);
+    json future = json::parse(to_json_text(sample_bundle()));
+    future["bundle_schema_version"] = 2;
+    CHECK_FALSE(strict.check(future).empty());
+}

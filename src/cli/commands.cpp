@@ -13,7 +13,7 @@ constexpr std::array table{
     subcommand{"decode", "decode base64 (same as -d)", run_decode},
     subcommand{"calibrate", "measure this host; write results/<host-id>/profile.json and report.md", calib64::run_calibrate},
     subcommand{"report", "report compare [--measure] A B: two calibration profiles side by side", calib64::run_report},
-    subcommand{"profile", "profile show | check FILE | schema: the settings in force; validate a profile", run_profile},
+    subcommand{"profile", "profile show | check PATH | bundle OUT PATH... | defaults OUT | schema: settings in force; profiles and bundles", run_profile},
 };
 }  // namespace
 

@@ -128,6 +128,10 @@ const std::vector<named<int>>& curve_operation_names() {
     static const std::vector<named<int>> names{{"encode", 0}, {"decode", 1}, {"memcpy", 2}};
     return names;
 }
+const std::vector<named<int>>& made_by_names() {
+    static const std::vector<named<int>> names{{made_by_calibration, 0}, {made_by_topology_defaults, 1}};
+    return names;
+}
 
 template <class E>
 std::string names_words(const std::vector<named<E>>& names) {
@@ -245,6 +249,9 @@ template <class V>
 void describe(V& v, profile& p) {
     v.text("tool_version", p.tool_version, need::required, "calib64 version that wrote the profile.");
     v.text("created_utc", p.created_utc, need::required, "When the calibration finished, ISO 8601 in UTC.", utc_timestamp);
+    v.word("made_by", p.made_by, need::optional, made_by_names(),
+           "calibrate: measured on the host (the default when absent); topology_defaults: derived from the host probe "
+           "by `calib64 profile defaults`, not measured.");
     v.object("host", p.host, need::required, "The machine the profile was measured on.");
     v.object("encode", p.encode, need::required, "What to run for encode (sizes in input bytes).");
     v.object("decode", p.decode, need::required, "What to run for decode (sizes in input characters).");
@@ -726,11 +733,29 @@ error_list cross_field_errors(const profile& p) {
     return errors;
 }
 
-std::string version_error_text(std::int64_t v) {
-    if (v > current_schema_version)
-        return fmt::format("is {}, newer than this calib64 ({}) reads ({}); upgrade calib64 or recalibrate with this version", v,
-                           calib64_version, current_schema_version);
-    return fmt::format("is {}; versions start at 1", v);
+// The format version decides how to read everything else, so it is checked first and
+// a newer one stops there with one clear message rather than a cascade of field errors.
+std::optional<int> read_version(const json& doc, const char* key, int current, std::string_view remedy, error_list& errors) {
+    const std::string at = std::string("/") + key;
+    const auto version = doc.find(key);
+    if (version == doc.end()) {
+        errors.push_back({at, "is missing"});
+        return std::nullopt;
+    }
+    if (!version->is_number_integer()) {
+        errors.push_back({at, "expected an integer, got " + type_word(*version)});
+        return std::nullopt;
+    }
+    const std::int64_t v = version->get<std::int64_t>();
+    if (v > current) {
+        errors.push_back({at, fmt::format("is {}, newer than this calib64 ({}) reads ({}); {}", v, calib64_version, current, remedy)});
+        return std::nullopt;
+    }
+    if (v < 1) {
+        errors.push_back({at, fmt::format("is {}; versions start at 1", v)});
+        return std::nullopt;
+    }
+    return static_cast<int>(v);
 }
 
 profile_result read_document(const json& doc, profile_parts parts) {
@@ -740,24 +765,11 @@ profile_result read_document(const json& doc, profile_parts parts) {
         errors.push_back({"", "expected a JSON object at the top, got " + type_word(doc)});
         return result;
     }
-    // The version decides how to read everything else, so it is checked first and a
-    // newer one stops here with one clear message rather than a cascade of field errors.
-    const auto version = doc.find("schema_version");
-    if (version == doc.end()) {
-        errors.push_back({"/schema_version", "is missing"});
-        return result;
-    }
-    if (!version->is_number_integer()) {
-        errors.push_back({"/schema_version", "expected an integer, got " + type_word(*version)});
-        return result;
-    }
-    const std::int64_t v = version->get<std::int64_t>();
-    if (v < 1 || v > current_schema_version) {
-        errors.push_back({"/schema_version", version_error_text(v)});
-        return result;
-    }
+    const auto v = read_version(doc, "schema_version", current_schema_version,
+                                "upgrade calib64 or recalibrate with this version", errors);
+    if (!v) return result;
     profile p;
-    p.schema_version = static_cast<int>(v);
+    p.schema_version = *v;
     reader r(doc, "", errors, parts);
     describe(r, p);
     if (!errors.empty()) return result;
@@ -766,18 +778,147 @@ profile_result read_document(const json& doc, profile_parts parts) {
     return result;
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------- public
-
-std::string to_json_text(const profile& p) {
+// The document to_json_text writes, before it becomes text.
+json profile_document(const profile& p) {
     json doc = json::object();
     doc["schema_version"] = p.schema_version;
     writer w(doc);
     describe(w, const_cast<profile&>(p));  // the writer only reads
-    // Non-UTF-8 strings (a strange CPU model) are replaced rather than thrown on.
-    return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    return doc;
 }
+
+// Non-UTF-8 strings (a strange CPU model) are replaced rather than thrown on.
+std::string dump(const json& doc, int indent) { return doc.dump(indent, ' ', false, json::error_handler_t::replace); }
+
+// Audit data the caller does not want is dropped while parsing, never kept: the keys
+// at the top of a profile (depth 1) and at the top of a bundle member's profile
+// (depth 4: members -> [i] -> profile -> key). Only an optimisation: the reader
+// ignores audit fields it was not asked for anyway.
+json::parser_callback_t audit_skipper(profile_parts parts) {
+    return [parts](int depth, json::parse_event_t event, json& parsed) {
+        if (parts != profile_parts::decisions || (depth != 1 && depth != 4) || event != json::parse_event_t::key) return true;
+        const auto& key = parsed.get_ref<const std::string&>();
+        return key != "validation" && key != "curves" && key != "stability";
+    };
+}
+
+// Parses text into `doc`; false with the reason in `errors` otherwise.
+bool parse_text(std::string_view text, profile_parts parts, json& doc, error_list& errors) {
+    try {
+        // Bundles (written with their version key first) carry no audit data, and the
+        // callback parser costs a fifth more: plain parsing for them.
+        const bool bundle = text.substr(0, 64).find(std::string_view("\"bundle_schema_version\"")) != std::string_view::npos;
+        if (bundle || parts != profile_parts::decisions) doc = json::parse(text.begin(), text.end());
+        else doc = json::parse(text.begin(), text.end(), audit_skipper(parts));
+        return true;
+    } catch (const json::parse_error& e) {
+        // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 1: ..."
+        std::string what = e.what();
+        if (const auto bracket = what.find("] "); what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
+            what.erase(0, bracket + 2);
+        errors.push_back({"", "not valid JSON: " + what});
+    } catch (const std::exception& e) {
+        errors.push_back({"", std::string("could not read JSON: ") + e.what()});
+    }
+    return false;
+}
+
+// Reads at most max_profile_file_bytes of a file into `text`; the reason otherwise.
+std::string read_limited(const std::filesystem::path& path, std::string& text) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return fmt::format("cannot read {}: {}", path.string(), std::strerror(errno));
+    // In chunks, up to one byte past the limit: a special file (/proc/self/mem, a FIFO)
+    // has no honest size, and an oversized file is refused without reading it all.
+    // (One allocation of the whole limit would cost more than parsing a bundle.)
+    text.clear();
+    constexpr std::size_t chunk = 64u << 10;
+    while (in && text.size() <= max_profile_file_bytes) {
+        const std::size_t at = text.size();
+        text.resize(at + chunk);
+        in.read(text.data() + at, static_cast<std::streamsize>(chunk));
+        text.resize(at + static_cast<std::size_t>(in.gcount()));
+    }
+    if (in.bad()) return fmt::format("cannot read {}: {}", path.string(), std::strerror(errno));
+    if (text.size() > max_profile_file_bytes)
+        return fmt::format("{} is larger than {}; a profile is a few hundred KiB", path.string(),
+                           common::format_size(max_profile_file_bytes));
+    return {};
+}
+
+std::vector<profile_error> write_text_atomic(const std::string& text, const std::filesystem::path& path) {
+    std::error_code ec;
+    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    std::filesystem::create_directories(folder, ec);
+    if (ec) return {{"", fmt::format("cannot create {}: {}", folder.string(), ec.message())}};
+    if (std::string why = common::write_file_atomic(path, text); !why.empty()) return {{"", why}};
+    return {};
+}
+
+json profile_object_schema() {
+    json body = schema_writer::object_schema<profile>();
+    json properties = json::object();
+    properties["schema_version"] = {{"description", "Format version. Readers refuse a newer version than they know."},
+                                    {"type", "integer"},
+                                    {"const", current_schema_version}};
+    for (auto& [key, value] : body["properties"].items()) properties[key] = value;
+    json required = json::array({"schema_version"});
+    for (auto& key : body["required"]) required.push_back(key);
+    json s = json::object();
+    s["type"] = "object";
+    s["required"] = std::move(required);
+    s["properties"] = std::move(properties);
+    return s;
+}
+
+// ---------------------------------------------------------------- bundles
+
+constexpr const char* bundle_version_key = "bundle_schema_version";
+
+template <class V>
+void describe(V& v, profile_bundle& b) {  // the header; members are read one by one (a bad one is skipped)
+    v.text("tool_version", b.tool_version, need::required, "calib64 version that wrote the bundle.");
+    v.text("created_utc", b.created_utc, need::required, "When the bundle was built, ISO 8601 in UTC.", utc_timestamp);
+}
+
+void read_bundle(const json& doc, profile_parts parts, profiles_result& out) {
+    const auto v = read_version(doc, bundle_version_key, current_bundle_schema_version,
+                                "upgrade calib64 or rebuild the bundle with `calib64 profile bundle`", out.errors);
+    if (!v) return;
+    profile_bundle b;
+    b.schema_version = *v;
+    reader header(doc, "", out.errors, parts);
+    describe(header, b);
+    const auto members = doc.find("members");
+    if (members == doc.end()) out.errors.push_back({"/members", "is missing"});
+    else if (!members->is_array()) out.errors.push_back({"/members", "expected an array, got " + type_word(*members)});
+    if (!out.errors.empty()) return;
+    std::set<std::string, std::less<>> names;
+    for (std::size_t i = 0; i < members->size(); ++i) {
+        const json& m = (*members)[i];
+        member_problem problem{fmt::format("#{}", i), {}};
+        const auto found = m.is_object() ? m.find("name") : m.end();
+        const json* name = m.is_object() && found != m.end() ? &*found : nullptr;
+        if (name && name->is_string() && !name->get_ref<const std::string&>().empty()) problem.name = name->get<std::string>();
+        else problem.errors.push_back({"/name", m.is_object() ? "expected a non-empty string" : "the member is not an object"});
+        if (problem.errors.empty() && !names.insert(problem.name).second)
+            problem.errors.push_back({"/name", "another member has this name"});
+        profile_result r;
+        if (problem.errors.empty()) {
+            if (const auto p = m.find("profile"); p != m.end()) r = read_document(*p, parts);
+            else r.errors.push_back({"/profile", "is missing"});
+            for (auto& e : r.errors) problem.errors.push_back({e.path.rfind("/profile", 0) == 0 ? e.path : "/profile" + e.path, e.why});
+        }
+        if (problem.errors.empty()) b.members.push_back({std::move(problem.name), std::move(*r.value)});
+        else out.skipped.push_back(std::move(problem));
+    }
+    out.value = std::move(b);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- public
+
+std::string to_json_text(const profile& p) { return dump(profile_document(p), 2) + "\n"; }
 
 std::vector<profile_error> validate_profile(const profile& p) {
     error_list errors;
@@ -792,46 +933,18 @@ std::vector<profile_error> validate_profile(const profile& p) {
 
 profile_result profile_from_json_text(std::string_view text, profile_parts parts) {
     profile_result result;
-    // Audit data the caller does not want is dropped while parsing, never kept.
-    const json::parser_callback_t skip_audit = [parts](int depth, json::parse_event_t event, json& parsed) {
-        if (parts != profile_parts::decisions || depth != 1 || event != json::parse_event_t::key) return true;
-        const auto& key = parsed.get_ref<const std::string&>();
-        return key != "validation" && key != "curves" && key != "stability";
-    };
     json doc;
-    try {
-        doc = json::parse(text.begin(), text.end(), skip_audit);
-    } catch (const json::parse_error& e) {
-        // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 1: ..."
-        std::string what = e.what();
-        if (const auto bracket = what.find("] "); what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
-            what.erase(0, bracket + 2);
-        result.errors.push_back({"", "not valid JSON: " + what});
-        return result;
-    } catch (const std::exception& e) {
-        result.errors.push_back({"", std::string("could not read JSON: ") + e.what()});
-        return result;
-    }
+    if (!parse_text(text, parts, doc, result.errors)) return result;
     return read_document(doc, parts);
 }
 
 profile_result load_profile(const std::filesystem::path& path, profile_parts parts) {
     profile_result result;
-    auto fail = [&](std::string why) {
+    std::string text;
+    if (std::string why = read_limited(path, text); !why.empty()) {
         result.errors.push_back({"", std::move(why)});
         return result;
-    };
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
-    // Read at most one byte past the limit: a special file (/proc/self/mem, a FIFO)
-    // has no honest size, and an oversized file is refused without reading it all.
-    std::string text(max_profile_file_bytes + 1, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    if (in.bad()) return fail(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_profile_file_bytes)
-        return fail(fmt::format("{} is larger than {}; a profile is a few hundred KiB", path.string(),
-                                common::format_size(max_profile_file_bytes)));
+    }
     return profile_from_json_text(text, parts);
 }
 
@@ -844,12 +957,7 @@ std::vector<profile_error> save_profile_atomic(const profile& p, const std::file
     } catch (const std::exception& e) {
         return {{"", std::string("could not serialise the profile: ") + e.what()}};
     }
-    std::error_code ec;
-    const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-    std::filesystem::create_directories(folder, ec);
-    if (ec) return {{"", fmt::format("cannot create {}: {}", folder.string(), ec.message())}};
-    if (std::string why = common::write_file_atomic(path, text); !why.empty()) return {{"", why}};
-    return {};
+    return write_text_atomic(text, path);
 }
 
 std::string profile_schema_text() {
@@ -860,17 +968,175 @@ std::string profile_schema_text() {
                  "What `calib64 calibrate` measured on one host and what encode_auto/decode_auto should do there. "
                  "Generated by `calib64 profile schema` from the description the reader and writer use; explained "
                  "field by field in docs/profile.md. Readers ignore unknown keys."}};
-    json body = schema_writer::object_schema<profile>();
+    const json body = profile_object_schema();
+    for (const auto& [key, value] : body.items()) schema[key] = value;
+    return schema.dump(2) + "\n";
+}
+
+// ---------------------------------------------------------------- bundles, public
+
+bundle_member bundle_member_from(std::string name, const profile& p) {
+    bundle_member m{std::move(name), p};
+    m.p.validation.clear();
+    m.p.curves.clear();
+    m.p.stability.clear();
+    for (operation op : operations) {
+        operation_profile& o = m.p.for_op(op);
+        for (switch_point& s : o.switch_points) s.reason.clear();
+        // Tuning of 0 threads and 0 bytes is the library's default, as no tuning is.
+        std::erase_if(o.tuning, [](const backend_tuning& t) { return t.threads == 0 && t.chunk_bytes == 0; });
+    }
+    return m;
+}
+
+namespace {
+
+// A bundle member leaves out what a reader assumes anyway (empty audit lists, empty
+// reasons, intervals equal to their switch point, no tuning, no quota, no
+// fallbacks, made_by calibrate): a hundred members then parse in a few milliseconds.
+void leave_out_defaults(json& doc) {
+    for (const char* audit : {"validation", "curves", "stability"})
+        if (doc[audit].empty()) doc.erase(audit);
+    if (doc["made_by"] == made_by_calibration) doc.erase("made_by");
+    json& host = doc["host"];
+    if (host["cpu_quota"].is_null()) host.erase("cpu_quota");
+    if (host["fallbacks"].empty()) host.erase("fallbacks");
+    for (const char* op : {"encode", "decode"}) {
+        json& o = doc[op];
+        for (json& sp : o["switch_points"]) {
+            if (sp["reason"] == "") sp.erase("reason");
+            for (const char* ci : {"ci_low_bytes", "ci_high_bytes"})
+                if (sp[ci] == sp["from_bytes"]) sp.erase(ci);
+        }
+        if (o["tuning"].empty()) o.erase("tuning");
+    }
+}
+
+}  // namespace
+
+std::string to_json_text(const profile_bundle& b) {
+    json header = json::object();
+    header[bundle_version_key] = b.schema_version;
+    writer w(header);
+    describe(w, const_cast<profile_bundle&>(b));  // the writer only reads
+    // One member per line: a bundle of a hundred hosts stays small and quick to parse,
+    // and `grep NAME` still finds a member.
+    std::string text = "{\n";
+    for (const auto& [key, value] : header.items()) text += fmt::format("  \"{}\": {},\n", key, dump(value, -1));
+    text += "  \"members\": [";
+    for (std::size_t i = 0; i < b.members.size(); ++i) {
+        json doc = profile_document(b.members[i].p);
+        leave_out_defaults(doc);
+        json member = json::object();
+        member["name"] = b.members[i].name;
+        member["profile"] = std::move(doc);
+        text += (i ? ",\n    " : "\n    ") + dump(member, -1);
+    }
+    text += b.members.empty() ? "]\n}\n" : "\n  ]\n}\n";
+    return text;
+}
+
+std::vector<profile_error> validate_bundle(const profile_bundle& b) {
+    error_list errors;
+    if (b.schema_version != current_bundle_schema_version)
+        errors.push_back({std::string("/") + bundle_version_key,
+                          fmt::format("is {}; this build writes and reads {}", b.schema_version, current_bundle_schema_version)});
+    checker c(errors, "");
+    describe(c, const_cast<profile_bundle&>(b));  // the checker only reads
+    std::set<std::string, std::less<>> names;
+    for (std::size_t i = 0; i < b.members.size(); ++i) {
+        const std::string at = fmt::format("/members/{}", i);
+        if (b.members[i].name.empty()) errors.push_back({at + "/name", "is empty"});
+        else if (!names.insert(b.members[i].name).second) errors.push_back({at + "/name", "another member has this name"});
+        for (auto& e : validate_profile(b.members[i].p)) errors.push_back({at + "/profile" + e.path, e.why});
+    }
+    return errors;
+}
+
+profiles_result profiles_from_json_text(std::string_view text, std::string_view single_name, profile_parts parts) {
+    profiles_result out;
+    json doc;
+    if (!parse_text(text, parts, doc, out.errors)) return out;
+    if (doc.is_object() && doc.contains(bundle_version_key)) {
+        out.is_bundle = true;
+        read_bundle(doc, parts, out);
+        return out;
+    }
+    profile_result single = read_document(doc, parts);
+    if (!single.ok()) {
+        out.errors = std::move(single.errors);
+        return out;
+    }
+    profile_bundle b;
+    b.tool_version = single.value->tool_version;
+    b.created_utc = single.value->created_utc;
+    b.members.push_back({std::string(single_name), std::move(*single.value)});
+    out.value = std::move(b);
+    return out;
+}
+
+profiles_result load_profiles_file(const std::filesystem::path& path, profile_parts parts) {
+    std::string text;
+    if (std::string why = read_limited(path, text); !why.empty()) {
+        profiles_result out;
+        out.errors.push_back({"", std::move(why)});
+        return out;
+    }
+    // A single profile is named after its folder (results/<host-id>/profile.json) or its file.
+    const std::string name =
+        path.filename() == "profile.json" && path.has_parent_path() && !path.parent_path().filename().empty()
+            ? path.parent_path().filename().string()
+            : path.filename().string();
+    return profiles_from_json_text(text, name, parts);
+}
+
+std::vector<profile_error> save_bundle_atomic(const profile_bundle& b, const std::filesystem::path& path) {
+    std::vector<profile_error> errors = validate_bundle(b);
+    if (!errors.empty()) return errors;
+    std::string text;
+    try {
+        text = to_json_text(b);
+    } catch (const std::exception& e) {
+        return {{"", std::string("could not serialise the bundle: ") + e.what()}};
+    }
+    return write_text_atomic(text, path);
+}
+
+std::string bundle_schema_text() {
+    json header = schema_writer::object_schema<profile_bundle>();
     json properties = json::object();
-    properties["schema_version"] = {{"description", "Format version. Readers refuse a newer version than they know."},
-                                    {"type", "integer"},
-                                    {"const", current_schema_version}};
-    for (auto& [key, value] : body["properties"].items()) properties[key] = value;
-    json required = json::array({"schema_version"});
-    for (auto& key : body["required"]) required.push_back(key);
-    schema["type"] = "object";
-    schema["required"] = std::move(required);
-    schema["properties"] = std::move(properties);
+    properties[bundle_version_key] = {{"description", "Bundle format version. Readers refuse a newer version than they know."},
+                                      {"type", "integer"},
+                                      {"const", current_bundle_schema_version}};
+    for (auto& [key, value] : header["properties"].items()) properties[key] = value;
+    json member_profile = profile_object_schema();
+    member_profile["description"] =
+        "A profile (docs/profile.schema.json) without its audit data: `calib64 profile bundle` leaves out validation, "
+        "curves, stability and the switch points' reasons.";
+    properties["members"] = {
+        {"description", "The profiles. A malformed member is reported by name and skipped; the others stay usable."},
+        {"type", "array"},
+        {"items",
+         {{"type", "object"},
+          {"required", {"name", "profile"}},
+          {"properties",
+           {{"name", {{"description", "Unique within the bundle: the result folder the profile came from."},
+                      {"type", "string"},
+                      {"minLength", 1}}},
+            {"profile", std::move(member_profile)}}}}}};
+    json required = json::array({bundle_version_key});
+    for (auto& key : header["required"]) required.push_back(key);
+    required.push_back("members");
+    json schema{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+                {"$id", "https://github.com/calib64/calib64/docs/profile-bundle.schema.json"},
+                {"title", "calib64 profile bundle"},
+                {"description",
+                 "Several calibration profiles in one file, for an application that runs on several kinds of host. "
+                 "Generated by `calib64 profile schema --bundle`; explained in docs/profile.md (Bundles). Readers ignore "
+                 "unknown keys."},
+                {"type", "object"},
+                {"required", std::move(required)},
+                {"properties", std::move(properties)}};
     return schema.dump(2) + "\n";
 }
 

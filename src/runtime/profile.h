@@ -110,10 +110,15 @@ struct host_summary {
 };
 [[nodiscard]] host_summary summarize(const topology& t);
 
+// How a profile's decisions were made.
+inline constexpr std::string_view made_by_calibration = "calibrate";                // measured on the host
+inline constexpr std::string_view made_by_topology_defaults = "topology_defaults";  // derived, not measured
+
 struct profile {
     int schema_version = current_schema_version;
     std::string tool_version;  // calib64 version that wrote it
     std::string created_utc;   // ISO 8601, "2026-11-26T15:40:00Z"
+    std::string made_by{made_by_calibration};  // made_by_calibration or made_by_topology_defaults
     host_summary host;
     operation_profile encode;
     operation_profile decode;
@@ -172,5 +177,57 @@ inline constexpr std::uint64_t max_profile_file_bytes = 16u << 20;
 // The JSON Schema (draft 2020-12) of what to_json_text writes and the reader accepts,
 // generated from the same description; docs/profile.schema.json is this text.
 [[nodiscard]] std::string profile_schema_text();
+
+// ---------------------------------------------------------------- bundles
+// Several profiles in one file, for an application that runs on several kinds of
+// host (docs/profile.md, "Bundles"). Each member is a whole profile document minus
+// the audit data and the reasons: what the runtime needs to choose, and no more.
+
+inline constexpr int current_bundle_schema_version = 1;
+
+struct bundle_member {
+    std::string name;  // where it came from, e.g. the result folder "zen5-2c-1m-9fb26054"
+    profile p;
+};
+
+struct profile_bundle {
+    int schema_version = current_bundle_schema_version;
+    std::string tool_version;
+    std::string created_utc;
+    std::vector<bundle_member> members;
+};
+
+// The member form of a profile: decisions and host facts only.
+[[nodiscard]] bundle_member bundle_member_from(std::string name, const profile& p);
+
+// A malformed member: its name ("#3" when it has none) and what is wrong, with JSON
+// pointers relative to the member ("/profile/encode/kernel").
+struct member_problem {
+    std::string name;
+    std::vector<profile_error> errors;
+};
+
+// What reading a file of profiles found: a bundle, or a single profile as a bundle of
+// one (is_bundle false, its member named after the file). `errors` concern the whole
+// document (not JSON, a newer bundle version, no member list): then `value` is empty.
+// A malformed member never spoils the others: it is listed in `skipped`.
+struct [[nodiscard]] profiles_result {
+    std::optional<profile_bundle> value;
+    bool is_bundle = false;
+    std::vector<profile_error> errors;
+    std::vector<member_problem> skipped;
+};
+
+[[nodiscard]] std::string to_json_text(const profile_bundle& b);  // one member per line
+[[nodiscard]] std::vector<profile_error> validate_bundle(const profile_bundle& b);
+// Reads a profile document or a bundle document, told apart by "bundle_schema_version".
+[[nodiscard]] profiles_result profiles_from_json_text(std::string_view text, std::string_view single_name,
+                                                      profile_parts parts = profile_parts::decisions);
+[[nodiscard]] profiles_result load_profiles_file(const std::filesystem::path& path,
+                                                 profile_parts parts = profile_parts::decisions);
+// Validates, then writes atomically, like save_profile_atomic.
+[[nodiscard]] std::vector<profile_error> save_bundle_atomic(const profile_bundle& b, const std::filesystem::path& path);
+// The bundle's JSON Schema; docs/profile-bundle.schema.json is this text.
+[[nodiscard]] std::string bundle_schema_text();
 
 }  // namespace calib64::runtime

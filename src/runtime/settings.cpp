@@ -141,12 +141,6 @@ overrides read_overrides(const environment& env, message_list& say) {
 
 // ---------------------------------------------------------------- one operation
 
-std::uint64_t round_up_pow2(std::uint64_t v) {
-    std::uint64_t p = 1;
-    while (p < v) p <<= 1;
-    return p;
-}
-
 void resolve_kernel(operation_settings& s, const operation_profile* prof, const overrides& o, std::string_view source,
                     message_list& say, operation op) {
     s.kernel_from = {origin::topology, "best this CPU runs"};
@@ -222,42 +216,6 @@ void resolve_parallel(operation_settings& s, const operation_profile* prof, cons
     }
 }
 
-// ---------------------------------------------------------------- the profile
-
-// Whether the loaded profile is used: it must be this host's (or trusted); sets the
-// status words and returns the profile to use, or nullptr.
-const profile* trusted_profile(const profile* loaded, std::string_view source, const std::vector<profile_error>& load_errors,
-                               const overrides& o, const topology& host, resolved_settings& out, message_list& say) {
-    if (!load_errors.empty()) {
-        std::string list;
-        for (std::size_t i = 0; i < load_errors.size() && i < 3; ++i) list += (i ? "; " : "") + to_string(load_errors[i]);
-        if (load_errors.size() > 3)
-            list += fmt::format("; and {} more (calib64 profile check {})", load_errors.size() - 3, source);
-        say.out.push_back(fmt::format("profile {} rejected: {}; using topology defaults", source, list));
-        out.profile_status = "rejected: " + to_string(load_errors.front());
-        return nullptr;
-    }
-    if (!loaded) {
-        out.profile_status = "none found; using topology defaults";
-        return nullptr;
-    }
-    const std::string here = fingerprint(host);
-    if (loaded->host.fingerprint == here) {
-        out.profile_status = fmt::format("loaded from {}", source);
-    } else if (o.trust_foreign) {
-        out.profile_status = fmt::format("loaded from {} (foreign host, trusted by {}=1)", source, trust_variable);
-    } else {
-        say.out.push_back(fmt::format(
-            "profile {} was measured on another host ({}, fingerprint {}; this host is {}, {}); not trusted, using "
-            "topology defaults. Recalibrate with `calib64 calibrate`, or set {}=1 to use it anyway",
-            source, loaded->host.host_id, loaded->host.fingerprint, host_id(host), here, trust_variable));
-        out.profile_status = fmt::format("not trusted: measured on another host ({})", loaded->host.host_id);
-        return nullptr;
-    }
-    out.profile_path = std::string(source);
-    return loaded;
-}
-
 }  // namespace
 
 std::span<const std::string_view> known_variables() noexcept { return known_names(); }
@@ -279,30 +237,60 @@ std::vector<threshold> topology_thresholds(operation op, const topology& host, k
     // One usable CPU: a parallel backend can only add overhead.
     if (host.usable_cpus <= 1) return {};
     const double threads = host.usable_cpus;
-    // Cost of going parallel once: waking workers and joining them, a few microseconds
-    // each plus a fixed part; VMs are at the slow end, so this is generous.
+    // (a) Where splitting pays for its overhead even at a low speed estimate: waking and
+    // joining workers costs a few microseconds each plus a fixed part (VMs are at the
+    // slow end, so this is generous); splitting n bytes over p threads saves
+    // n/B * (1 - 1/p), which exceeds the overhead once n > overhead * B * p / (p - 1).
     const double overhead_ns = 10000.0 + 1000.0 * threads;
     const kernel_id k = kernel == kernel_id::automatic ? best_kernel() : kernel;
     const auto* row = calib64::detail::kernel_row_of(k);
     const double bytes_per_ns = row ? row->conservative_gb_per_s : 1.0;
-    // Splitting n bytes over p threads saves n/B * (1 - 1/p); it pays once that
-    // exceeds the overhead: n > overhead * B * p / (p - 1).
-    double bytes = overhead_ns * bytes_per_ns * threads / (threads - 1);
-    if (op == operation::decode) bytes *= 4.0 / 3.0;  // decode sizes count input characters
-    const std::uint64_t from =
-        std::clamp<std::uint64_t>(round_up_pow2(static_cast<std::uint64_t>(bytes)), 64u << 10, 4u << 20);
+    double pays = overhead_ns * bytes_per_ns * threads / (threads - 1);
+    // (b) Where one core's L2 stops holding the call: input plus output is 7/3 of the
+    // input for encode (4/3 out per byte in), 7/4 for decode (3/4 out per character in),
+    // and serial slows down once that passes about three quarters of the L2, while p
+    // threads still work from p L2s. Below it serial runs at in-cache speed, several
+    // times the low estimate in (a), so going parallel there loses (the development
+    // VM: work_stealing 37% slower than serial at 256 KiB, docs/profile.md).
+    const double in_out = op == operation::encode ? 7.0 / 3.0 : 7.0 / 4.0;
+    const double spills = 0.75 * static_cast<double>(host.l2_bytes) / in_out;
+    if (op == operation::decode) pays *= 4.0 / 3.0;  // decode sizes count input characters
+    // Parallel from the later of the two, rounded up to 16 KiB, within 64 KiB - 4 MiB.
+    const auto from = static_cast<std::uint64_t>(std::max(pays, spills));
+    const std::uint64_t rounded = (from + (16u << 10) - 1) / (16u << 10) * (16u << 10);
     // work_stealing from there on, also past the L3: with no measurement there is no
     // reliable crossover to pipeline, so the simpler backend stays (docs/profile.md).
-    return {{from, backend::work_stealing}};
+    return {{std::clamp<std::uint64_t>(rounded, 64u << 10, 4u << 20), backend::work_stealing}};
 }
 
-resolved_settings settings_from(const profile* loaded, std::string_view source,
-                                const std::vector<profile_error>& load_errors, const environment& env,
-                                const topology& host) {
+profile topology_defaults_profile(const topology& host) {
+    profile p = new_profile(host);
+    p.made_by = std::string(made_by_topology_defaults);
+    for (operation op : operations) {
+        operation_profile& o = p.for_op(op);
+        o.kernel = kernel_id::automatic;
+        for (const threshold& t : topology_thresholds(op, host, kernel_id::automatic))
+            o.switch_points.push_back({t.from_bytes, t.how, t.from_bytes, t.from_bytes,
+                                       "topology default: derived from the host probe, not measured (docs/profile.md)"});
+        for (const auto& row : calib64::detail::backend_rows)
+            if (row.executor != nullptr) o.tuning.push_back({row.id, 0, 0});
+    }
+    return p;
+}
+
+resolved_settings settings_from(const candidate_set& candidates, const environment& env, const topology& host) {
     resolved_settings out;
     message_list say{out.messages};
     const overrides o = read_overrides(env, say);
-    const profile* used = trusted_profile(loaded, source, load_errors, o, host, out, say);
+    for (const std::string& m : candidates.messages) out.messages.push_back(m);
+    profile_choice chosen = choose_profile(candidates, host, o.trust_foreign);
+    for (std::string& m : chosen.messages) out.messages.push_back(std::move(m));
+    out.profile_status = std::move(chosen.status);
+    const profile* used = chosen.chosen ? &chosen.chosen->p : nullptr;
+    const std::string source = chosen.chosen ? chosen.chosen->source : std::string();
+    out.profile_path = source;
+    out.host_id = host_id(host);
+    out.host_class = class_words(summarize(host));
     out.usable_cpus = host.usable_cpus;
     out.usable_cpus_note = fmt::format("allowed {}{}", host.allowed_cpus,
                                        host.cpu_quota ? fmt::format(", cpu.max quota {:g}", *host.cpu_quota) : "");
@@ -319,6 +307,22 @@ resolved_settings settings_from(const profile* loaded, std::string_view source,
     return out;
 }
 
+resolved_settings settings_from(const profile* loaded, std::string_view source,
+                                const std::vector<profile_error>& load_errors, const environment& env,
+                                const topology& host) {
+    candidate_set one;
+    if (!load_errors.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < load_errors.size() && i < 3; ++i) list += (i ? "; " : "") + to_string(load_errors[i]);
+        if (load_errors.size() > 3) list += fmt::format("; and {} more (calib64 profile check {})", load_errors.size() - 3, source);
+        one.messages.push_back(fmt::format("profile {} rejected: {}", source, list));
+        one.first_rejection = to_string(load_errors.front());
+    } else if (loaded) {
+        one.members.push_back({std::string(source), false, *loaded});
+    }
+    return settings_from(one, env, host);
+}
+
 std::vector<std::filesystem::path> profile_search_path(const environment& env) {
     std::vector<std::filesystem::path> paths;
     if (const auto p = value_of(env, profile_variable)) {
@@ -327,26 +331,36 @@ std::vector<std::filesystem::path> profile_search_path(const environment& env) {
     }
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec && exe.has_parent_path()) paths.push_back(exe.parent_path() / "calib64-profile.json");
+    if (!ec && exe.has_parent_path()) {
+        paths.push_back(exe.parent_path() / "calib64-profile.json");
+        paths.push_back(exe.parent_path() / "calib64-profiles.json");
+    }
     const auto xdg = value_of(env, "XDG_CONFIG_HOME");
     const auto home = value_of(env, "HOME");
     // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-    if (xdg && xdg->front() == '/') paths.push_back(std::filesystem::path(std::string(*xdg)) / "calib64" / "profile.json");
-    else if (home) paths.push_back(std::filesystem::path(std::string(*home)) / ".config" / "calib64" / "profile.json");
+    std::filesystem::path config;
+    if (xdg && xdg->front() == '/') config = std::filesystem::path(std::string(*xdg)) / "calib64";
+    else if (home) config = std::filesystem::path(std::string(*home)) / ".config" / "calib64";
+    if (!config.empty()) {
+        paths.push_back(config / "profile.json");
+        paths.push_back(config / "profiles.json");
+    }
     return paths;
 }
 
 resolved_settings resolve_settings(const environment& env, const topology& host) {
     const bool explicit_path = value_of(env, profile_variable).has_value();
+    candidate_set candidates;
+    // Every file on the search path that exists offers its profiles; the choice then
+    // prefers exact over same class over nearest, and search order breaks ties.
     for (const auto& path : profile_search_path(env)) {
         std::error_code ec;
         if (!explicit_path && !std::filesystem::exists(path, ec)) continue;
         // Name the variable when it chose the file: that is what the user has to fix.
-        const std::string source = explicit_path ? fmt::format("{} ({})", path.string(), profile_variable) : path.string();
-        const profile_result loaded = load_profile(path, profile_parts::decisions);
-        return settings_from(loaded.value ? &*loaded.value : nullptr, source, loaded.errors, env, host);
+        const std::string label = explicit_path ? fmt::format("{} ({})", path.string(), profile_variable) : path.string();
+        gather_profiles(path, label, candidates);
     }
-    return settings_from(nullptr, "", {}, env, host);
+    return settings_from(candidates, env, host);
 }
 
 // ---------------------------------------------------------------- process-wide settings
@@ -404,6 +418,7 @@ std::vector<setting_row> describe_settings(const resolved_settings& s) {
     std::vector<setting_row> rows;
     rows.push_back({"profile", s.profile_path.empty() ? "(none)" : s.profile_path,
                     s.profile_path.empty() ? origin::built_in : origin::profile, s.profile_status});
+    rows.push_back({"host", s.host_id, origin::topology, s.host_class});
     rows.push_back({"usable_cpus", std::to_string(s.usable_cpus), origin::topology, s.usable_cpus_note});
     rows.push_back({"backend", s.encode.forced ? std::string(backend_name(*s.encode.forced)) : "auto", s.backend_from.from,
                     s.backend_from.note});
@@ -456,23 +471,79 @@ std::string format_settings(const resolved_settings& s) {
     return text;
 }
 
-profile_check check_profile_file(const std::filesystem::path& path) {
-    profile_check check;
-    profile_result loaded = load_profile(path);
-    check.errors = std::move(loaded.errors);
-    if (!loaded.value) return check;
-    const profile& p = *loaded.value;
-    const topology& host = host_topology();
-    if (p.host.fingerprint != fingerprint(host))
-        check.notes.push_back(fmt::format("measured on another host ({}, fingerprint {}); this host is {} ({}): encode_auto "
-                                          "here would ignore it unless {}=1",
-                                          p.host.host_id, p.host.fingerprint, host_id(host), fingerprint(host),
-                                          trust_variable));
+namespace {
+
+// Notes about one readable profile on this host: how its host compares, and kernels.
+// `in_collection`: a bundle or folder member, which may stand in as the nearest class.
+void note_profile(const profile& p, std::string_view prefix, bool in_collection, const topology& host,
+                  std::vector<std::string>& notes) {
+    const host_summary here = summarize(host);
+    const host_comparison cmp = compare_hosts(p.host, here);
+    std::string differences;
+    for (const auto& d : cmp.differences) differences += (differences.empty() ? "" : "; ") + d;
+    if (cmp.level == host_match::same_class) {
+        notes.push_back(fmt::format("{}same class as this host ({}): encode_auto here would use it; differs only in {}", prefix,
+                                    host_id(host), differences));
+    } else if (cmp.level == host_match::foreign) {
+        const bool near = cmp.distance <= nearest_class_limit && kernels_runnable_here(p, here);
+        const std::string use =
+            !in_collection ? fmt::format("encode_auto here would ignore it unless {}=1", trust_variable)
+            : near ? fmt::format("in a bundle or folder it may stand in as the nearest class (distance {:.2f})", cmp.distance)
+                   : fmt::format("too far to stand in as the nearest class ({})",
+                                 kernels_runnable_here(p, here) ? fmt::format("distance {:.2f} > {:g}", cmp.distance, nearest_class_limit)
+                                                                : std::string("a kernel this CPU lacks"));
+        notes.push_back(fmt::format("{}measured on another host ({}, fingerprint {}; class differs in: {}); this host is {} "
+                                    "({}): {}",
+                                    prefix, p.host.host_id, p.host.fingerprint, differences, host_id(host), fingerprint(host),
+                                    use));
+    }
+    if (p.made_by == made_by_topology_defaults)
+        notes.push_back(fmt::format("{}made by `calib64 profile defaults`: derived from the host probe, not measured", prefix));
     for (operation op : operations) {
         const kernel_id k = p.for_op(op).kernel;
         if (k != kernel_id::automatic && !kernel_available(k))
-            check.notes.push_back(fmt::format("{} kernel {} cannot run on this CPU or build; the best available would be used",
-                                              operation_name(op), kernel_name(k)));
+            notes.push_back(fmt::format("{}{} kernel {} cannot run on this CPU or build; the best available would be used",
+                                        prefix, operation_name(op), kernel_name(k)));
+    }
+}
+
+void check_one_file(const std::filesystem::path& path, std::string_view prefix, bool in_folder, const topology& host,
+                    profile_check& check, unsigned& members) {
+    const profiles_result r = load_profiles_file(path, profile_parts::everything);
+    for (const auto& e : r.errors) check.errors.push_back({fmt::format("{}{}", prefix, e.path), e.why});
+    for (const member_problem& m : r.skipped)
+        for (const auto& e : m.errors) check.errors.push_back({fmt::format("{}member {}: {}", prefix, m.name, e.path), e.why});
+    if (!r.value) return;
+    if (r.is_bundle && check.kind == "profile") check.kind = "bundle";
+    for (const bundle_member& m : r.value->members) {
+        ++members;
+        note_profile(m.p, r.is_bundle ? fmt::format("{}member {}: ", prefix, m.name) : std::string(prefix),
+                     r.is_bundle || in_folder, host, check.notes);
+    }
+}
+
+}  // namespace
+
+profile_check check_profile_file(const std::filesystem::path& path) {
+    profile_check check;
+    const topology& host = host_topology();
+    unsigned members = 0;
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        check.kind = "folder";
+        std::string problem;
+        const auto files = find_profile_files(path, &problem);  // the same search the runtime does
+        if (!problem.empty()) check.notes.push_back(problem);
+        if (files.empty()) check.errors.push_back({"", fmt::format("no profile.json under {}", path.string())});
+        for (const auto& f : files) check_one_file(f, f.string() + ": ", true, host, check, members);
+    } else {
+        check_one_file(path, "", false, host, check, members);
+    }
+    check.members = members;
+    if (check.kind != "profile") {
+        candidate_set set;
+        gather_profiles(path, path.string(), set);
+        check.choice_here = choose_profile(set, host, false).status;
     }
     return check;
 }

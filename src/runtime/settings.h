@@ -23,6 +23,7 @@
 
 #include "catalog.h"
 #include "runtime/profile.h"
+#include "runtime/profile_choice.h"
 #include "runtime/topology.h"
 
 namespace calib64::runtime {
@@ -100,8 +101,10 @@ struct operation_settings {
 struct resolved_settings {
     operation_settings encode;
     operation_settings decode;
-    std::string profile_path;     // the profile in use; empty when none
-    std::string profile_status;   // plain words: "loaded from ...", "none found", "rejected: ..."
+    std::string profile_path;     // the profile in use (a file, or "bundle.json#member"); empty when none
+    std::string profile_status;   // one line: which profile and why, "none found", "rejected: ..."
+    std::string host_id;          // this host (host_id()), and its class in words (class_words())
+    std::string host_class;
     provenance backend_from;      // CALIB64_BACKEND, or the default (auto)
     unsigned usable_cpus = 1;
     std::string usable_cpus_note;  // "allowed 2, cpu.max quota 1.5"
@@ -122,11 +125,15 @@ using environment = std::map<std::string, std::string, std::less<>>;
 // XDG_CONFIG_HOME for the profile search.
 [[nodiscard]] environment process_environment();
 
-// Pure resolution. `loaded` is the profile found by the caller (nullptr: none),
-// `source` where it came from (for messages), `load_errors` why a found profile was
-// rejected (then `loaded` is nullptr). Applies the fingerprint check
-// (CALIB64_TRUST_PROFILE), then the environment overrides, then fills the rest from
-// the topology. Every CALIB64_* value is trimmed of surrounding whitespace first.
+// Pure resolution. Chooses among the candidates (choose_profile: exact, same class,
+// nearest class for bundle members; CALIB64_TRUST_PROFILE), then applies the
+// environment overrides, then fills the rest from the topology. Every CALIB64_* value
+// is trimmed of surrounding whitespace first.
+[[nodiscard]] resolved_settings settings_from(const candidate_set& candidates, const environment& env,
+                                              const topology& host);
+// The same for one profile file: `loaded` is the profile found by the caller (nullptr:
+// none), `source` where it came from (for messages), `load_errors` why a found profile
+// was rejected (then `loaded` is nullptr).
 [[nodiscard]] resolved_settings settings_from(const profile* loaded, std::string_view source,
                                               const std::vector<profile_error>& load_errors,
                                               const environment& env, const topology& host);
@@ -134,10 +141,14 @@ using environment = std::map<std::string, std::string, std::less<>>;
 // The default thresholds for a host without a profile (docs/profile.md explains the
 // reasoning). Exposed for tests and for the calibrate driver's comparison.
 [[nodiscard]] std::vector<threshold> topology_thresholds(operation op, const topology& host, kernel_id kernel);
+// The topology defaults written out as a profile (made_by topology_defaults), so that
+// `calib64 report compare --measure` can set them against a calibration.
+[[nodiscard]] profile topology_defaults_profile(const topology& host);
 
-// Search order: CALIB64_PROFILE, calib64-profile.json beside the executable,
-// $XDG_CONFIG_HOME/calib64/profile.json (default ~/.config). Loads the first that
-// exists (decisions only) and resolves against `env` and `host`.
+// Search path: CALIB64_PROFILE alone when set (a profile, a bundle or a folder);
+// otherwise calib64-profile.json and calib64-profiles.json beside the executable, then
+// profile.json and profiles.json in $XDG_CONFIG_HOME/calib64 (default ~/.config). Every
+// one that exists offers its profiles (decisions only); resolves against `env` and `host`.
 [[nodiscard]] resolved_settings resolve_settings(const environment& env, const topology& host);
 // The candidate paths in search order.
 [[nodiscard]] std::vector<std::filesystem::path> profile_search_path(const environment& env);
@@ -180,9 +191,13 @@ struct setting_row {
 // `calib64 profile show`: the rows as aligned text, one per line.
 [[nodiscard]] std::string format_settings(const resolved_settings& s);
 
-// `calib64 profile check FILE`: errors make the file unusable; notes are about this
-// host (foreign fingerprint, kernel this CPU cannot run) and do not.
+// `calib64 profile check PATH` (a profile, a bundle, or a folder of result folders):
+// errors make the file, or a member, unusable (a bundle's other members stay usable);
+// notes are about this host (class match, kernel this CPU cannot run) and do not.
 struct profile_check {
+    std::string kind = "profile";  // "profile", "bundle" or "folder"
+    unsigned members = 0;          // readable profiles
+    std::string choice_here;       // bundle or folder: what the runtime would choose here, in words
     std::vector<profile_error> errors;
     std::vector<std::string> notes;
     [[nodiscard]] bool ok() const noexcept { return errors.empty(); }
