@@ -1,5 +1,7 @@
 #include "machine.h"
 
+#include "platform/cpus.h"
+
 #include <chrono>
 #include <cstdio>
 
@@ -11,14 +13,6 @@
 namespace calib64::calib {
 
 namespace {
-
-std::string read_file(const char* path) {
-    std::ifstream in(path);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string percent(double fraction) { return fmt::format("{:.0f}%", fraction * 100); }
 
@@ -45,7 +39,7 @@ machine_check check_machine(unsigned usable_cpus, int sample_ms) {
     machine_check c;
     c.usable_cpus = usable_cpus == 0 ? 1 : usable_cpus;
     {
-        std::istringstream in(read_file("/proc/loadavg"));
+        std::istringstream in(detail::read_os_file("/proc/loadavg"));
         double l1, l5, l15;
         if (in >> l1 >> l5 >> l15) {
             c.load1 = l1;
@@ -53,10 +47,10 @@ machine_check check_machine(unsigned usable_cpus, int sample_ms) {
             c.load15 = l15;
         }
     }
-    const auto before = parse_proc_stat(read_file("/proc/stat"));
+    const auto before = parse_proc_stat(detail::read_os_file("/proc/stat"));
     const auto t0 = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(sample_ms));
-    const auto after = parse_proc_stat(read_file("/proc/stat"));
+    const auto after = parse_proc_stat(detail::read_os_file("/proc/stat"));
     c.sample_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (before && after && after->total() > before->total()) {
         const double total = static_cast<double>(after->total() - before->total());
@@ -64,7 +58,7 @@ machine_check check_machine(unsigned usable_cpus, int sample_ms) {
         c.steal_fraction = static_cast<double>(after->steal - before->steal) / total;
     }
     {
-        std::string g = read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+        std::string g = detail::read_os_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
         while (!g.empty() && (g.back() == '\n' || g.back() == ' ')) g.pop_back();
         c.governor = g;
     }

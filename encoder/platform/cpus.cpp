@@ -14,18 +14,10 @@
 namespace calib64::detail {
 namespace {
 
-std::string read_small_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 // The tightest quota over the cgroup and its ancestors (a parent's limit binds its
 // children): cgroup v2 first (pure or hybrid mount), then v1's CFS files.
 std::optional<double> probe_cpu_quota() {
-    const std::string self = read_small_file("/proc/self/cgroup");
+    const std::string self = read_os_file("/proc/self/cgroup");
     std::string v2_path, v1_cpu_path;
     std::istringstream lines(self);
     for (std::string line; std::getline(lines, line);) {
@@ -48,7 +40,7 @@ std::optional<double> probe_cpu_quota() {
         for (const char* mount : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
             std::string path = v2_path;
             while (true) {
-                const std::string text = read_small_file(std::string(mount) + path + "/cpu.max");
+                const std::string text = read_os_file(std::string(mount) + path + "/cpu.max");
                 if (!text.empty()) consider(parse_cpu_max(text));
                 if (path.empty() || path == "/") break;
                 const auto slash = path.rfind('/');
@@ -59,8 +51,8 @@ std::optional<double> probe_cpu_quota() {
     if (!v1_cpu_path.empty()) {
         for (const char* mount : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
             const std::string base = std::string(mount) + (v1_cpu_path == "/" ? "" : v1_cpu_path);
-            const std::string quota(trim(read_small_file(base + "/cpu.cfs_quota_us")));
-            const std::string period(trim(read_small_file(base + "/cpu.cfs_period_us")));
+            const std::string quota(trim(read_os_file(base + "/cpu.cfs_quota_us")));
+            const std::string period(trim(read_os_file(base + "/cpu.cfs_period_us")));
             if (quota.empty() || period.empty() || quota == "-1") continue;
             consider(parse_cpu_max(quota + " " + period));
         }
@@ -103,6 +95,14 @@ hwloc_topology_t load_machine_topology() noexcept {
 }
 
 }  // namespace
+
+std::string read_os_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return {};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
 
 std::optional<double> parse_cpu_max(std::string_view text, std::string* error) {
     auto fail = [&](const char* why) -> std::optional<double> {

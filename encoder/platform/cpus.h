@@ -40,6 +40,9 @@ struct cpu_limits {
 // nullptr when hwloc cannot load a topology. Read-only: callers must not modify it.
 [[nodiscard]] hwloc_topology_t machine_topology() noexcept;
 
+// A small file of the OS (/proc, /sys), whole; empty when it cannot be read.
+[[nodiscard]] std::string read_os_file(const std::string& path);
+
 // cgroup v2 cpu.max: "max 100000" -> nullopt (unlimited), "200000 100000" -> 2.0.
 // Garbage -> nullopt with *error set (when given).
 [[nodiscard]] std::optional<double> parse_cpu_max(std::string_view text, std::string* error = nullptr);

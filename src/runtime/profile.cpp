@@ -217,14 +217,15 @@ void describe(V& v, validation_row& r) {
     v.size("size_bytes", r.size_bytes, need::required, "A held-out size, not on the sweep grid.");
     v.rate("auto_mb_per_s", r.auto_mb_per_s, need::required, "encode_auto / decode_auto with this profile, MB/s.");
     v.rate_map("mb_per_s", r.backend_mb_per_s, need::required, backend_names(), "Each fixed backend, MB/s.");
-    v.rate("auto_over_best", r.auto_over_best, need::required, "auto divided by the best fixed backend.");
+    v.rate("auto_over_best", r.auto_over_best, need::required,
+           "auto against the fastest fixed backend making a different call (paired, expected time); 1 when none does.");
 }
 
 template <class V>
 void describe(V& v, curve_point& p) {
     v.size("size_bytes", p.size_bytes, need::required, "Input size.");
-    v.rate("median_mb_per_s", p.median_mb_per_s, need::required, "Median over rounds, MB/s.");
-    v.rate("ci_low_mb_per_s", p.ci_low_mb_per_s, need::optional, "95% bootstrap interval of the median, low end.");
+    v.rate("median_mb_per_s", p.median_mb_per_s, need::required, "Expected-time throughput (harmonic mean over rounds), MB/s.");
+    v.rate("ci_low_mb_per_s", p.ci_low_mb_per_s, need::optional, "95% bootstrap interval, low end.");
     v.rate("ci_high_mb_per_s", p.ci_high_mb_per_s, need::optional, "... high end.");
 }
 
@@ -240,7 +241,7 @@ void describe(V& v, stability_note& n) {
     v.text("operation", n.op, need::optional, "encode, decode, memcpy, or empty for the whole run.");
     v.text("series", n.series, need::optional, "Backend or label; may be empty.");
     v.size("size_bytes", n.size_bytes, need::optional, "0 when not about one size.");
-    v.text("kind", n.kind, need::required, "wide_interval, bimodal, busy_machine or another short word.");
+    v.text("kind", n.kind, need::required, "wide_interval, bimodal, busy_machine, drift, unstable_machine or another short word.");
     v.text("detail", n.detail, need::optional, "Plain words.");
 }
 

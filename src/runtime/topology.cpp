@@ -26,19 +26,11 @@
 namespace calib64::runtime {
 namespace {
 
-std::string read_small_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 using detail::trim;
 
 // "vendor_id", "cpu family", "model", "model name" from /proc/cpuinfo (first CPU).
 void read_cpuinfo(topology& t) {
-    const std::string text = read_small_file("/proc/cpuinfo");
+    const std::string text = detail::read_os_file("/proc/cpuinfo");
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
         if (line.empty()) break;  // end of the first CPU's block
