@@ -27,6 +27,7 @@
 
 #include "backends/parallel.h"
 #include "platform/cpus.h"
+#include "test_child.h"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -154,9 +155,7 @@ std::string wrap_randomly(std::string_view text, std::mt19937_64& rng, std::size
 
 }  // namespace
 
-namespace {
-int run_child_case(const std::string& test_case);  // below, with the exit tests
-}  // namespace
+using calib64::testing::run_child_case;
 
 TEST_CASE("backend names are serial, work_stealing and pipeline") {
     CHECK(backend_name(backend::serial) == "serial");
@@ -629,45 +628,6 @@ TEST_CASE("the pools start and shut down cleanly at program exit") {
     CHECK(run_child_case("child process: start every pool, then exit") == 0);
 }
 
-namespace {
-// Runs this test binary again with only `test_case` (a skipped "child process: ..."
-// case), stdout discarded; its exit status, or -1 if it did not exit within 60 s
-// (a hang is the failure several children exist to catch) or died from a signal.
-int run_child_case(const std::string& test_case) {
-    char self[4096];
-    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    REQUIRE(len > 0);
-    self[len] = '\0';
-    std::string no_skip = "--no-skip";
-    std::string filter = "--test-case=" + test_case;
-    char* argv[] = {self, no_skip.data(), filter.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t child = 0;
-    REQUIRE(posix_spawn(&child, self, &actions, nullptr, argv, environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    // A hang at exit is the failure this test exists for: give it 60 s (the child
-    // takes well under a second), then kill it.
-    int wstatus = 0;
-    bool exited = false;
-    for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 10) {
-        const pid_t r = waitpid(child, &wstatus, WNOHANG);
-        REQUIRE(r >= 0);
-        if (r == child) {
-            exited = true;
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!exited) {
-        kill(child, SIGKILL);
-        (void)waitpid(child, &wstatus, 0);
-        return -1;
-    }
-    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-}
-}  // namespace
 
 TEST_CASE("inputs that fit in one default chunk (64 KiB) run serially inside the parallel backends") {
     const std::string data = random_bytes(64 * 1024, 38);
@@ -706,3 +666,4 @@ TEST_CASE("the chunk count a parallel backend will use is queryable and agrees w
               (before.chunks_by_callers + before.chunks_by_workers) ==
           encode_chunk_count(data.size(), {2, 999}));
 }
+
