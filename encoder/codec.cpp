@@ -221,8 +221,10 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
 encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
     const kernel_ops* k = detail::resolve_kernel(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0};
+    // SIZE_MAX: the length does not fit a size_t (a span that lies about its size);
+    // refused before a byte is read.
     const std::size_t need = encoded_length(in.size(), o.pad);
-    if (out.size() < need) return {status::output_too_small, 0};
+    if (need == SIZE_MAX || out.size() < need) return {status::output_too_small, 0};
     std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
     if (k != &detail::scalar_kernel)
         done += detail::scalar_kernel.encode_bulk(in.data() + done, in.size() - done, out.data() + done / 3 * 4, o.alpha);

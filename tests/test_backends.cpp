@@ -7,6 +7,7 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,6 +20,8 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
 #include <mutex>
 #include <random>
 #include <string>
@@ -667,3 +670,47 @@ TEST_CASE("the chunk count a parallel backend will use is queryable and agrees w
           encode_chunk_count(data.size(), {2, 999}));
 }
 
+// ---------------------------------------------------------------- sizes that lie
+// A span that claims more bytes than its encoding could count (encoded_length
+// would wrap to a small number) must be refused before a byte is read: here the
+// real buffers end at a PROT_NONE page, so any read or write past them crashes.
+
+namespace {
+struct guarded_page {
+    char* base = nullptr;
+    std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    guarded_page() {
+        void* p = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(p != MAP_FAILED);
+        base = static_cast<char*>(p);
+        REQUIRE(::mprotect(base + page, page, PROT_NONE) == 0);
+    }
+    ~guarded_page() { ::munmap(base, 2 * page); }
+    // The last `n` bytes before the guard.
+    [[nodiscard]] char* last(std::size_t n) const { return base + page - n; }
+};
+}  // namespace
+
+TEST_CASE("an input whose encoding is longer than SIZE_MAX is refused by encode, every backend and encode_auto, unread") {
+    const guarded_page in_page, out_page;
+    std::memset(in_page.base, 'x', in_page.page);
+    char* out = out_page.last(64);
+    std::memset(out, '#', 64);
+    const auto* in = reinterpret_cast<const std::uint8_t*>(in_page.last(16));
+    for (const std::size_t claimed : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 2, max_encodable_bytes + 1,
+                                      max_encodable_bytes + 3}) {
+        CAPTURE(claimed);
+        for (const bool pad : {true, false}) {
+            const encode_options o{alphabet::standard, pad, kernel_id::automatic};
+            const std::span<const std::uint8_t> lie(in, claimed);
+            CHECK(encode(lie, {out, 64}, o).code == status::output_too_small);
+            for (const backend b : all_backends) CHECK(encode_with(b, lie, {out, 64}, o, {2, 0}).code == status::output_too_small);
+            CHECK(encode_auto(lie, {out, 64}, o).code == status::output_too_small);
+            // Also against an output span that lies as much as the input: no length fits.
+            CHECK(encode(lie, {out, SIZE_MAX}, o).code == status::output_too_small);
+            CHECK(encode_with(backend::work_stealing, lie, {out, SIZE_MAX}, o, {2, 0}).code == status::output_too_small);
+        }
+    }
+    CHECK(std::string(out, 64) == std::string(64, '#'));
+    CHECK_THROWS_AS((void)encode(std::string_view(in_page.last(16), SIZE_MAX - 1), {}), std::length_error);
+}
