@@ -115,9 +115,9 @@ TEST_CASE("calib64 encodes byte for byte like coreutils base64 for every wrap wi
         write_file(in, random_bytes(n, n));
         for (const char* wrap : {"", "-w 0", "-w 76", "-w 1", "-w 5", "--wrap=64"}) {
             jobs.push_back({std::string(wrap) + " " + in, "/dev/null", ""});
-            // Small blocks put block boundaries mid-line.
+            // The smallest blocks put block boundaries mid-line.
             if (std::string(wrap).starts_with("-w ") && std::string(wrap) != "-w 0")
-                jobs.push_back({std::string(wrap) + " " + in, "/dev/null", "--block-bytes=300"});
+                jobs.push_back({std::string(wrap) + " " + in, "/dev/null", "--block-bytes=4096"});
         }
         jobs.push_back({"-w 76", in, ""});    // stdin
         jobs.push_back({"-w 76 -", in, ""});  // '-' is stdin
@@ -137,7 +137,7 @@ TEST_CASE("calib64 -d decodes byte for byte like coreutils base64") {
             const std::string in = dir.file("in" + std::to_string(n) + "w" + wrap + ".b64");
             write_file(in, enc.out);
             jobs.push_back({"-d " + in, "/dev/null", ""});
-            jobs.push_back({"--decode " + in, "/dev/null", "--block-bytes=64"});
+            jobs.push_back({"--decode " + in, "/dev/null", "--block-bytes=4096"});
             jobs.push_back({"-d -i", in, ""});
             if (n == 70001 && std::string(wrap) == "76") {
                 const outcome ours = run(dir, calib64_binary(), "-d " + in);
@@ -148,6 +148,16 @@ TEST_CASE("calib64 -d decodes byte for byte like coreutils base64") {
     check_same_as_coreutils(dir, jobs);
 }
 
+namespace {
+// A little over 4 KiB of random base64 alphabet (no newlines).
+std::string encode_prefix(std::mt19937_64& rng) {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string text(4200, 'A');
+    for (char& c : text) c = alphabet[rng() % 64];
+    return text;
+}
+}  // namespace
+
 // Random text built from pieces that hit every coreutils quirk: concatenated padded
 // groups, non-zero trailing bits, missing padding, spaces, CR, garbage.
 TEST_CASE("calib64 -d and -d -i match coreutils on random quirky input, output and exit code") {
@@ -156,15 +166,21 @@ TEST_CASE("calib64 -d and -d -i match coreutils on random quirky input, output a
     const std::string pieces[] = {"QUJD", "QUI=", "QQ==", "YR==", "\n", " ", "\r\n", "=", "*", "A", "Zm9v", "YQ"};
     std::vector<comparison> jobs;
     for (int round = 0; round < 60; ++round) {
+        // Half the rounds: valid text up to just before the first block boundary of
+        // the smallest block (4 KiB), so the quirks straddle it.
         std::string text;
+        if (round % 2 == 0) {
+            text = encode_prefix(rng);
+            text.resize(4096 - rng() % 48);
+        }
         const int parts = 1 + static_cast<int>(rng() % 30);
         for (int i = 0; i < parts; ++i) text += pieces[rng() % std::size(pieces)];
         std::string name = "q";  // built in steps: GCC 12 warns falsely (-Wrestrict) on "q" + to_string(...)
         name += std::to_string(round);
         const std::string in = dir.file(name);
         write_file(in, text);
-        jobs.push_back({"-d " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4" : ""});
-        jobs.push_back({"-d -i " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=8" : ""});
+        jobs.push_back({"-d " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4096" : ""});
+        jobs.push_back({"-d -i " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4096" : ""});
     }
     check_same_as_coreutils(dir, jobs);
 }
@@ -215,7 +231,7 @@ TEST_CASE("-o in a missing directory, /dev/full and invalid input all exit non-z
     CHECK(full.exit_code == 1);
     CHECK(full.err.find("No space left on device") != std::string::npos);
 
-    const outcome bad = run(dir, calib64_binary(), "-d --block-bytes=1024 -o " + dir.file("out.bin") + " " + dir.file("bad.b64"));
+    const outcome bad = run(dir, calib64_binary(), "-d --block-bytes=4096 -o " + dir.file("out.bin") + " " + dir.file("bad.b64"));
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("invalid input") != std::string::npos);
     CHECK(bad.err.find("10000") != std::string::npos);  // the offset of '*'
@@ -341,4 +357,81 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
     const outcome version = run(dir, calib64_binary(), "--version");
     CHECK(version.exit_code == 0);
     CHECK(version.out.find("calib64") == 0);
+}
+
+// ---------------------------------------------------------------- -w exactly as coreutils 9.1
+
+TEST_CASE("-w accepts, refuses and interprets every kind of value exactly like coreutils base64") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(1000, 30));
+    // coreutils 9.1 reads COLS with xstrtoimax: leading whitespace and a sign are
+    // fine, a trailing character is not, negatives fail ("-0" is 0), and anything
+    // above INTMAX_MAX means 0 (no wrapping).
+    const std::vector<std::string> values = {
+        "0", "1", "5", "76", "1000", "1336", "1337", "005", "+5", "' 5'", "' +5'", "'\t7'", "' \n\v\f\r8'", "-0",
+        "-00", "' -0'", "9223372036854775806", "9223372036854775807", "9223372036854775808",
+        "18446744073709551615", "18446744073709551616", "99999999999999999999",
+        "999999999999999999999999999999999999999",
+        // refused
+        "-1", "-5", "-9223372036854775808", "-99999999999999999999", "''", "' '", "'5 '", "'5\n'", "x", "5x", "0x10",
+        "1e3", "+", "-", "+-5", "'+ 5'", "'1,000'", "1.5", "١"};
+    std::vector<comparison> jobs;
+    for (const std::string& v : values) {
+        jobs.push_back({"-w " + v + " " + dir.file("in"), "/dev/null", ""});
+        jobs.push_back({"--wrap=" + v + " " + dir.file("in"), "/dev/null", ""});
+    }
+    jobs.push_back({"-w 3 -w 0 " + dir.file("in"), "/dev/null", ""});  // the last one counts
+    jobs.push_back({"-d -w 5 /dev/null", "/dev/null", ""});            // coreutils ignores -w when decoding
+    check_same_as_coreutils(dir, jobs);
+}
+
+// ---------------------------------------------------------------- conflicting flags
+
+TEST_CASE("the encode and decode subcommands refuse flags of the other direction") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(300, 31));
+    write_file(dir.file("in.b64"), "QUJD\n");
+    struct refused {
+        std::string args;
+        std::string names;  // the flag the message must name
+    };
+    for (const refused& r : std::vector<refused>{{"encode -d " + dir.file("in"), "-d/--decode"},
+                                                 {"encode --decode " + dir.file("in"), "-d/--decode"},
+                                                 {"encode -i " + dir.file("in"), "-i/--ignore-garbage"},
+                                                 {"encode --strict " + dir.file("in"), "--strict"},
+                                                 {"decode -w 0 " + dir.file("in.b64"), "-w/--wrap"},
+                                                 {"decode --wrap=76 " + dir.file("in.b64"), "-w/--wrap"}}) {
+        CAPTURE(r.args);
+        const outcome o = run(dir, calib64_binary(), r.args);
+        CHECK(o.exit_code == 1);
+        CHECK(o.out.empty());
+        CHECK(o.err.find(r.names) != std::string::npos);
+        CHECK(o.err.find("--help") != std::string::npos);
+    }
+    // Redundant, not contradictory: accepted.
+    const outcome redundant = run(dir, calib64_binary(), "decode -d " + dir.file("in.b64"));
+    CHECK(redundant.exit_code == 0);
+    CHECK(redundant.out == "ABC");
+    CHECK(run(dir, calib64_binary(), "encode --no-pad --url -w 0 " + dir.file("in")).exit_code == 0);
+}
+
+// ---------------------------------------------------------------- --block-bytes
+
+TEST_CASE("--block-bytes below 4 KiB or above 1 GiB is refused with the range") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(5000, 32));
+    for (const std::string bad : {"1", "4", "4095", "1GiB1", "2GiB", "0", "-4096", "lots"}) {
+        CAPTURE(bad);
+        const outcome o = run(dir, calib64_binary(), "--block-bytes=" + bad + " " + dir.file("in"));
+        CHECK(o.exit_code == 1);
+        CHECK(o.out.empty());
+        CHECK(o.err.find("4 KiB to 1 GiB") != std::string::npos);
+    }
+    const outcome reference = run(dir, coreutils_base64(), dir.file("in"));
+    for (const std::string good : {"4096", "4KiB", "1GiB", "65536"}) {
+        CAPTURE(good);
+        const outcome o = run(dir, calib64_binary(), "--block-bytes=" + good + " " + dir.file("in"));
+        CHECK(o.exit_code == 0);
+        CHECK(o.out == reference.out);
+    }
 }
