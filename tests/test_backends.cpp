@@ -714,3 +714,71 @@ TEST_CASE("an input whose encoding is longer than SIZE_MAX is refused by encode,
     CHECK(std::string(out, 64) == std::string(64, '#'));
     CHECK_THROWS_AS((void)encode(std::string_view(in_page.last(16), SIZE_MAX - 1), {}), std::length_error);
 }
+
+// ---------------------------------------------------------------- fork
+// fork() copies only the calling thread. A child forked while other threads are
+// inside encode_with(work_stealing / pipeline) inherits TBB's scheduler state and
+// the pool's queue mid-use, but none of their threads: it must still get correct
+// results, promptly, from every backend (it runs them serially).
+
+TEST_CASE("children forked while other threads are inside both parallel backends can use every backend") {
+    constexpr int forks = 50;
+    const std::string data = random_bytes(4 << 20, 50);
+    const std::string text = encode(data, {});
+    // Everything a child touches exists before the fork: the child only calls
+    // calib64 and compares, then _exits.
+    std::string out(text.size(), '\0');
+    std::string back(data.size(), '\0');
+    std::atomic<bool> stop{false};
+    std::atomic<int> parent_failures{0};
+    std::vector<std::thread> busy;
+    for (const backend b : parallel_backends)
+        for (const unsigned threads : {2u, 3u})
+            busy.emplace_back([&, b, threads] {
+                std::string mine(text.size(), '\0');
+                while (!stop.load(std::memory_order_relaxed))
+                    if (!encode_with(b, as_bytes(data), mine, {}, {threads, 0}).ok() || mine != text) ++parent_failures;
+            });
+    std::vector<pid_t> children;
+    for (int k = 0; k < forks; ++k) {
+        std::this_thread::sleep_for(std::chrono::microseconds(300 * (k % 7)));  // fork at varied moments
+        std::fflush(nullptr);  // no buffered output for the children to write twice
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            // Half the children end with exit(): static destructors run there too,
+            // and must not join pool threads that only exist in the parent.
+            const auto leave = k % 2 == 0 ? &::_exit : &std::exit;
+            for (const backend b : all_backends)
+                for (const unsigned threads : {2u, 4u}) {  // 4: an arena the parent never made
+                    if (!encode_with(b, as_bytes(data), out, {}, {threads, 0}).ok() || out != text) leave(2);
+                    const decode_result r = decode_with(b, text, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()},
+                                                        {}, {threads, 0});
+                    if (!r.ok() || r.written != data.size() || back != data) leave(3);
+                }
+            leave(0);
+        }
+        REQUIRE(pid > 0);
+        children.push_back(pid);
+    }
+    stop.store(true);
+    for (std::thread& t : busy) t.join();
+    // A child needs well under a second; one still running after 60 s is hung.
+    int hung = 0, failed = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (const pid_t pid : children) {
+        int status = 0;
+        pid_t r = 0;
+        while ((r = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (r == 0) {
+            ++hung;
+            ::kill(pid, SIGKILL);
+            (void)::waitpid(pid, &status, 0);
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            ++failed;
+        }
+    }
+    CHECK(parent_failures.load() == 0);
+    CHECK(hung == 0);
+    CHECK(failed == 0);
+}

@@ -1,6 +1,8 @@
 // encode_with / decode_with: every backend of the catalog behind one call, and the
 // counters. A row with no executor (serial), or whose executor must not run now,
 // answers with the codec on this thread.
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 
@@ -22,6 +24,10 @@ constinit std::array<counters_of_one, backend_count> counters;
 
 counters_of_one& of(backend b) noexcept { return counters[backend_index(b)]; }
 
+constinit std::atomic<bool> forked_child{false};  // trivially destructible: readable at exit
+
+extern "C" void mark_forked_child() { forked_child.store(true, std::memory_order_relaxed); }
+
 // The executor to use for `b` now, or nullptr for the codec on this thread.
 chunk_executor executor_for(backend b) noexcept {
     const backend_row& row = backend_rows[backend_index(b)];
@@ -31,6 +37,13 @@ chunk_executor executor_for(backend b) noexcept {
 }
 
 }  // namespace
+
+void watch_for_fork() noexcept {
+    // Once per process; a child inherits both the registration and the flag.
+    [[maybe_unused]] static const bool registered = ::pthread_atfork(nullptr, nullptr, &mark_forked_child) == 0;
+}
+
+bool in_forked_child() noexcept { return forked_child.load(std::memory_order_relaxed); }
 
 void count_executor_created(backend b) noexcept { of(b).executors_created.fetch_add(1, std::memory_order_relaxed); }
 void count_worker_started(backend b) noexcept { of(b).workers_started.fetch_add(1, std::memory_order_relaxed); }

@@ -34,6 +34,12 @@ public:
         return p;
     }
 
+    // Drops every object without destroying it: in a forked child, whose copies
+    // name threads that do not exist there (joining them would hang).
+    void forget() noexcept {
+        for (auto& slot : slots_) slot.store(nullptr, std::memory_order_relaxed);
+    }
+
 private:
     std::array<std::atomic<T*>, Slots> slots_{};
     std::mutex create_mutex_;

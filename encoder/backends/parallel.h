@@ -24,6 +24,15 @@ struct chunk_job_spec {
     std::size_t count = 0;
 };
 
+// fork() gives the child only the forking thread: TBB's workers and the pool's
+// threads stay in the parent, and TBB's inherited state is not fork-safe. So once
+// an executor has started, a pthread_atfork handler marks every child (and its
+// children), which then run the parallel backends serially and neither join nor
+// free the executors at exit. watch_for_fork() must run before an executor starts
+// threads; it registers the handler once.
+void watch_for_fork() noexcept;
+[[nodiscard]] bool in_forked_child() noexcept;
+
 // Counters behind backend_statistics(b) (relaxed atomics).
 void count_executor_created(backend b) noexcept;
 void count_worker_started(backend b) noexcept;

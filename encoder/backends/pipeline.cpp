@@ -23,6 +23,7 @@
 // Shutdown: the registry is a function-local static; its destructor (at exit)
 // stops and joins every worker after the queue drains. Afterwards a flag with
 // trivial destruction makes later calls (other static destructors) run inline.
+// fork: a forked child has none of the workers; it runs inline and never joins them.
 #include <hwloc.h>
 
 #include <boost/lockfree/policies.hpp>
@@ -202,10 +203,14 @@ private:
 // at exit (every worker stopped and joined), after which calls run inline.
 struct pool_registry {
     lazy_slots<worker_pool, 2 * (max_threads + 1)> slots;
-    ~pool_registry() { pools_destroyed.store(true, std::memory_order_release); }
+    ~pool_registry() {
+        pools_destroyed.store(true, std::memory_order_release);
+        if (in_forked_child()) slots.forget();  // their threads live in the parent
+    }
 
     worker_pool* get(unsigned threads, bool pin) noexcept {
         return slots.get(threads + (pin ? max_threads + 1 : 0), [threads, pin]() -> worker_pool* {
+            watch_for_fork();  // before the pool starts any thread
             try {
                 auto* p = new worker_pool(threads - 1, pin);
                 count_executor_created(backend::pipeline);
@@ -225,7 +230,8 @@ pool_registry& pools() noexcept {
 }  // namespace
 
 bool pipeline_must_run_inline() noexcept {
-    return this_thread_is_worker || chunks_running_here != 0 || pools_destroyed.load(std::memory_order_acquire);
+    return this_thread_is_worker || chunks_running_here != 0 || pools_destroyed.load(std::memory_order_acquire) ||
+           in_forked_child();
 }
 
 void run_in_pool(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept {
