@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 #include <mutex>
 #include <random>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "backends/parallel.h"
+#include "backends/worker_pool.h"
 #include "platform/cpus.h"
 #include "test_child.h"
 
@@ -546,11 +548,79 @@ TEST_CASE("work_stealing arenas are created once per thread count and reused") {
     CHECK(backend_statistics(backend::work_stealing).executors_created == before);
 }
 
-TEST_CASE("the pipeline caller runs chunks itself when the queue is full") {
-    const std::string data = random_bytes(3 * 20'000, 34);  // 20000 chunks of 3 bytes: more than the queue holds
-    const auto before = backend_statistics(backend::pipeline).queue_full;
-    CHECK(encode_by(backend::pipeline, data, {}, {2, 3}) == encode(data, {}));
-    CHECK(backend_statistics(backend::pipeline).queue_full > before);
+namespace {
+// Chunks that wait (at most 20 s) until the pool's queue has overflowed, so tickets
+// pile up; each records that it ran.
+struct gated_job {
+    std::uint64_t full_before;
+    std::vector<std::atomic<int>> ran;
+    explicit gated_job(std::size_t chunks)
+        : full_before(backend_statistics(backend::pipeline).queue_full), ran(chunks) {}
+    static void chunk(const void* context, std::size_t index) noexcept {
+        auto& job = *static_cast<gated_job*>(const_cast<void*>(context));
+        for (int ms = 0; ms < 20'000 && backend_statistics(backend::pipeline).queue_full == job.full_before; ++ms)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        job.ran[index].fetch_add(1);
+    }
+};
+}  // namespace
+
+TEST_CASE("when the queue is full the pipeline caller queues fewer tickets and every chunk still runs once") {
+    const deadlock_guard guard("queue-full pipeline calls", 120);
+    // Two callers of 8 threads want 7 tickets each; 7 workers hold one each (blocked
+    // in a chunk) and the queue holds 2, so at least 5 pushes must fail.
+    detail::worker_pool pool(false, 2);
+    gated_job a(64), b(64);
+    std::thread other([&] { pool.run({&gated_job::chunk, &b, 64}, 8); });
+    pool.run({&gated_job::chunk, &a, 64}, 8);
+    other.join();
+    CHECK(backend_statistics(backend::pipeline).queue_full > a.full_before);
+    for (const gated_job* job : {&a, &b})
+        for (const auto& r : job->ran) CHECK(r.load() == 1);
+    CHECK(pool.workers() == 7);
+}
+
+TEST_CASE("pipeline pools stay bounded: one per pinning, grown to the largest thread count asked for") {
+    // Every thread count from 2 to 64, pinned and not, each with enough chunks to
+    // want all its threads: one pool per thread count would start 2 * 2016 threads.
+    const std::string data = random_bytes(64 * 3000, 45);
+    const std::string want = encode(data, {});
+    const backend_stats before = backend_statistics(backend::pipeline);
+    const std::size_t tasks_before = std::distance(std::filesystem::directory_iterator("/proc/self/task"), {});
+    for (const bool pin : {false, true})
+        for (unsigned threads = 2; threads <= 64; ++threads) REQUIRE(encode_by(backend::pipeline, data, {}, {threads, 3000, pin}) == want);
+    const backend_stats after = backend_statistics(backend::pipeline);
+    CHECK(after.workers_started - before.workers_started <= 2 * 63);
+    CHECK(after.executors_created <= 2);
+    const std::size_t tasks_after = std::distance(std::filesystem::directory_iterator("/proc/self/task"), {});
+    CHECK(tasks_after <= tasks_before + 2 * 63);
+    // Asking again, for any count up to the largest, starts nothing.
+    for (const bool pin : {false, true})
+        for (unsigned threads = 2; threads <= 64; threads += 7) REQUIRE(encode_by(backend::pipeline, data, {}, {threads, 3000, pin}) == want);
+    CHECK(backend_statistics(backend::pipeline).workers_started == after.workers_started);
+}
+
+TEST_CASE("a pipeline call for t threads lets at most t - 1 workers of a larger pool join it") {
+    detail::worker_pool pool(false);
+    struct seen_threads {
+        std::mutex mutex;
+        std::vector<std::thread::id> ids;
+        static void chunk(const void* context, std::size_t) noexcept {
+            auto& s = *static_cast<seen_threads*>(const_cast<void*>(context));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // long enough that every helper takes some
+            const std::lock_guard lock(s.mutex);
+            if (std::find(s.ids.begin(), s.ids.end(), std::this_thread::get_id()) == s.ids.end())
+                s.ids.push_back(std::this_thread::get_id());
+        }
+    };
+    seen_threads big;
+    pool.run({&seen_threads::chunk, &big, 64}, 9);  // grows the pool to 8 workers
+    REQUIRE(pool.workers() == 8);
+    for (const unsigned threads : {2u, 3u}) {
+        seen_threads small;
+        pool.run({&seen_threads::chunk, &small, 64}, threads);
+        CHECK(small.ids.size() <= threads);  // the caller and at most threads - 1 workers
+    }
 }
 
 TEST_CASE("pinned pipeline workers produce the same bytes") {

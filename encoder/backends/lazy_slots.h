@@ -1,6 +1,6 @@
 // Internal: a fixed table of objects created on first use and kept until exit, found
 // afterwards with one atomic load (the executors' caches: a TBB arena per thread
-// count, a worker pool per thread count and pinning).
+// count, a worker pool per pinning).
 #pragma once
 
 #include <array>

@@ -180,7 +180,7 @@ struct backend_stats {
     std::uint64_t workers_started = 0;    // persistent worker threads the backend started itself
     std::uint64_t chunks_by_workers = 0;  // chunks run by those workers
     std::uint64_t chunks_by_callers = 0;  // chunks the calling thread ran itself (it helps)
-    std::uint64_t queue_full = 0;         // chunks the caller ran because the work queue was full
+    std::uint64_t queue_full = 0;         // calls that found the work queue full (and took on more chunks themselves)
 };
 [[nodiscard]] backend_stats backend_statistics(backend b) noexcept;
 
