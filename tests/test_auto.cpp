@@ -644,7 +644,7 @@ struct uses_auto_at_exit {
 };
 }  // namespace
 
-TEST_CASE("child process: encode_auto, decode_auto and choose_* from a static destructor" * doctest::skip()) {
+TEST_CASE("child process: the runtime used from a static destructor at exit" * doctest::skip()) {
     static uses_auto_at_exit late_user;  // before the first encode_auto: destroyed after the runtime's statics
     if (!auto_round_trip(1000)) std::_Exit(5);  // resolves the real settings (topology, messages, profile search)
     // Then settings as calibration or an application might install them, so that the
@@ -659,5 +659,5 @@ TEST_CASE("child process: encode_auto, decode_auto and choose_* from a static de
 }
 
 TEST_CASE("encode_auto, decode_auto and choose_* work from static destructors at exit") {
-    CHECK(calib64::testing::run_child_case("child process: encode_auto, decode_auto and choose_* from a static destructor") == 0);
+    CHECK(calib64::testing::run_child_case("child process: the runtime used from a static destructor at exit") == 0);
 }
