@@ -17,6 +17,7 @@ public:
     lazy_slots(const lazy_slots&) = delete;
     lazy_slots& operator=(const lazy_slots&) = delete;
     ~lazy_slots() {
+        if (keep_) return;
         for (auto& slot : slots_) delete slot.load(std::memory_order_acquire);
     }
 
@@ -34,15 +35,15 @@ public:
         return p;
     }
 
-    // Drops every object without destroying it: in a forked child, whose copies
-    // name threads that do not exist there (joining them would hang).
-    void forget() noexcept {
-        for (auto& slot : slots_) slot.store(nullptr, std::memory_order_relaxed);
-    }
+    // Makes the destructor leave every object as it is: in a forked child, whose
+    // copies name threads that do not exist there (joining them would hang). The
+    // pointers stay in this table, so leak checkers still find the objects.
+    void keep_at_exit() noexcept { keep_ = true; }
 
 private:
     std::array<std::atomic<T*>, Slots> slots_{};
     std::mutex create_mutex_;
+    bool keep_ = false;
 };
 
 }  // namespace calib64::detail

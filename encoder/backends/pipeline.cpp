@@ -208,7 +208,7 @@ struct pool_registry {
     lazy_slots<worker_pool, 2> slots;
     ~pool_registry() {
         pools_destroyed.store(true, std::memory_order_release);
-        if (in_forked_child()) slots.forget();  // their threads live in the parent
+        if (in_forked_child()) slots.keep_at_exit();  // their threads live in the parent
     }
 
     worker_pool* get(bool pin) noexcept {

@@ -43,7 +43,7 @@ struct arena_cache {
     lazy_slots<tbb::task_arena, max_threads + 1> slots;
     ~arena_cache() {
         arenas_destroyed.store(true, std::memory_order_release);
-        if (in_forked_child()) slots.forget();  // TBB's state here is the parent's: leave it alone
+        if (in_forked_child()) slots.keep_at_exit();  // TBB's state here is the parent's: leave it alone
     }
 
     tbb::task_arena* get(unsigned threads) noexcept {
