@@ -109,7 +109,7 @@ void print_usage(std::FILE* to, const char* program) {
     std::fprintf(to,
                  "      --threads=N       serial: N block workers; otherwise N threads per block (1-%u)\n"
                  "      --kernel=NAME     force a SIMD kernel: %s\n"
-                 "      --block-bytes=N   input bytes per streamed block, e.g. 1MiB (memory is a few blocks)\n"
+                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is a few blocks)\n"
                  "\n"
                  "Subcommands:\n",
                  max_threads, detail::names_in_words(detail::kernel_rows, detail::automatic_kernel_name).c_str());
