@@ -24,9 +24,18 @@ constinit std::array<counters_of_one, backend_count> counters;
 
 counters_of_one& of(backend b) noexcept { return counters[backend_index(b)]; }
 
-constinit std::atomic<bool> forked_child{false};  // trivially destructible: readable at exit
+// Trivially destructible: readable at exit.
+constinit std::atomic<bool> executors_in_use{false};
+constinit std::atomic<bool> forked_child{false};
 
-extern "C" void mark_forked_child() { forked_child.store(true, std::memory_order_relaxed); }
+extern "C" void mark_forked_child() {
+    if (executors_in_use.load(std::memory_order_relaxed)) forked_child.store(true, std::memory_order_relaxed);
+}
+
+// Registered while the program loads, before its threads run: registering on first
+// use instead would race with a fork in another thread (a child forked while the
+// registering thread held the static's guard hung on it).
+[[maybe_unused]] const bool fork_handler_registered = ::pthread_atfork(nullptr, nullptr, &mark_forked_child) == 0;
 
 // The executor to use for `b` now, or nullptr for the codec on this thread.
 chunk_executor executor_for(backend b) noexcept {
@@ -38,9 +47,8 @@ chunk_executor executor_for(backend b) noexcept {
 
 }  // namespace
 
-void watch_for_fork() noexcept {
-    // Once per process; a child inherits both the registration and the flag.
-    [[maybe_unused]] static const bool registered = ::pthread_atfork(nullptr, nullptr, &mark_forked_child) == 0;
+void executors_about_to_be_used() noexcept {
+    if (!executors_in_use.load(std::memory_order_relaxed)) executors_in_use.store(true, std::memory_order_seq_cst);
 }
 
 bool in_forked_child() noexcept { return forked_child.load(std::memory_order_relaxed); }

@@ -35,8 +35,9 @@ public:
         return p;
     }
 
-    // Makes the destructor leave every object as it is: in a forked child, whose
-    // copies name threads that do not exist there (joining them would hang). The
+    // Makes the destructor leave every object as it is: in a forked child, where
+    // they are copies of objects the parent's threads were using (TBB's arenas
+    // above all, whose teardown would call into TBB's inherited state). The
     // pointers stay in this table, so leak checkers still find the objects.
     void keep_at_exit() noexcept { keep_ = true; }
 

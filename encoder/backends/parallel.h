@@ -25,12 +25,13 @@ struct chunk_job_spec {
 };
 
 // fork() gives the child only the forking thread: TBB's workers and the pool's
-// threads stay in the parent, and TBB's inherited state is not fork-safe. So once
-// an executor has started, a pthread_atfork handler marks every child (and its
-// children), which then run the parallel backends serially and neither join nor
-// free the executors at exit. watch_for_fork() must run before an executor starts
-// threads; it registers the handler once.
-void watch_for_fork() noexcept;
+// threads stay in the parent, and whatever they held (TBB's locks, a static's
+// initialization guard, the pools' mutex) stays held. So once a parallel executor
+// is about to be used, a pthread_atfork handler (registered at load) marks every
+// child (and its children), which then run the parallel backends serially, touch
+// none of that state, and neither join nor free the executors at exit.
+// executors_about_to_be_used() must come before the first touch of any of it.
+void executors_about_to_be_used() noexcept;
 [[nodiscard]] bool in_forked_child() noexcept;
 
 // Counters behind backend_statistics(b) (relaxed atomics).

@@ -27,7 +27,7 @@
 // Shutdown: the registry is a function-local static; its destructor (at exit)
 // stops and joins every worker after the queue drains. Afterwards a flag with
 // trivial destruction makes later calls (other static destructors) run inline.
-// fork: a forked child has none of the workers; it runs inline and never joins them.
+// fork: a forked child has none of the workers; it runs inline and leaves the pools alone.
 #include <hwloc.h>
 
 #include <algorithm>
@@ -208,12 +208,11 @@ struct pool_registry {
     lazy_slots<worker_pool, 2> slots;
     ~pool_registry() {
         pools_destroyed.store(true, std::memory_order_release);
-        if (in_forked_child()) slots.keep_at_exit();  // their threads live in the parent
+        if (in_forked_child()) slots.keep_at_exit();  // copies of pools whose threads live in the parent
     }
 
     worker_pool* get(bool pin) noexcept {
         return slots.get(pin ? 1 : 0, [pin]() -> worker_pool* {
-            watch_for_fork();  // before the pool starts any thread
             try {
                 auto* p = new worker_pool(pin);
                 count_executor_created(backend::pipeline);
@@ -239,7 +238,11 @@ bool pipeline_must_run_inline() noexcept {
 
 void run_in_pool(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept {
     threads = std::min(threads, max_threads);
-    worker_pool* pool = pipeline_must_run_inline() || threads < 2 || job.count < 2 ? nullptr : pools().get(pin_threads);
+    worker_pool* pool = nullptr;
+    if (!pipeline_must_run_inline() && threads >= 2 && job.count >= 2) {
+        executors_about_to_be_used();  // before the registry's guard and mutex are touched
+        pool = pools().get(pin_threads);
+    }
     if (pool == nullptr) {
         for (std::size_t i = 0; i < job.count; ++i) job.run(job.context, i);
         return;

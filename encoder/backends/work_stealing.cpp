@@ -48,7 +48,6 @@ struct arena_cache {
 
     tbb::task_arena* get(unsigned threads) noexcept {
         return slots.get(threads, [threads]() -> tbb::task_arena* {
-            watch_for_fork();  // before TBB starts any thread
             try {
                 // One slot is the caller's; TBB fills the rest from its worker threads.
                 auto* a = new tbb::task_arena(static_cast<int>(threads));
@@ -78,7 +77,9 @@ void run_all_here(const chunk_job_spec& job) noexcept {
 bool arenas_gone() noexcept { return arenas_destroyed.load(std::memory_order_acquire) || in_forked_child(); }
 
 void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_threads: pipeline only*/) noexcept {
-    if (arenas_gone()) return run_all_here(job);  // before anything touches TBB
+    if (arenas_gone()) return run_all_here(job);
+    // Before the first touch of TBB (active_value below initializes it) or the cache.
+    executors_about_to_be_used();
     // TBB never runs more threads than its global limit (the hardware threads by
     // default) and warns on stderr when an arena asks for more, so ask for no more.
     const auto limit = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);

@@ -159,8 +159,10 @@ struct parallel_options {
     bool pin_threads = false;     // pipeline: pin workers to cores (hwloc)
 };
 
-// In a child made by fork() after a parallel backend started its threads, both
-// parallel backends run serially (the threads stayed in the parent; docs/backends.md).
+// In a child made by fork() once a parallel backend was in use, both parallel
+// backends run serially (their threads stayed in the parent). End such a child with
+// _exit() or exec(): exit() runs oneTBB's destructors, which may hang there
+// (docs/backends.md).
 [[nodiscard]] encode_result encode_with(backend b, std::span<const std::uint8_t> in, std::span<char> out,
                                         const encode_options& opts = {},
                                         const parallel_options& par = {}) noexcept;
