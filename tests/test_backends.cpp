@@ -837,14 +837,22 @@ TEST_CASE("children forked while other threads are inside both parallel backends
     std::string back(data.size(), '\0');
     std::atomic<bool> stop{false};
     std::atomic<int> parent_failures{0};
+    std::atomic<int> calls{0};
     std::vector<std::string> buffers(4, std::string(text.size(), '\0'));
     std::vector<std::thread> busy;
     for (const backend b : parallel_backends)
         for (const unsigned threads : {2u, 3u})
             busy.emplace_back([&, b, threads, &mine = buffers[busy.size()]] {
-                while (!stop.load(std::memory_order_relaxed))
+                while (!stop.load(std::memory_order_relaxed)) {
                     if (!encode_with(b, as_bytes(data), mine, {}, {threads, 0}).ok() || mine != text) ++parent_failures;
+                    calls.fetch_add(1);
+                }
             });
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's ASan allocator is not fork-safe: a child forked while the executors
+    // are being created (allocating) can hang in malloc. Fork once they exist.
+    while (calls.load() < 8) std::this_thread::yield();
+#endif
     std::vector<pid_t> children;
     for (int k = 0; k < forks; ++k) {
         std::this_thread::sleep_for(std::chrono::microseconds(300 * (k % 7)));  // fork at varied moments
@@ -877,12 +885,21 @@ TEST_CASE("child process: pipeline busy while children fork and end with exit" *
     std::string out(text.size(), '\0'), back(data.size(), '\0');
     std::vector<std::string> buffers(2, std::string(text.size(), '\0'));
     std::atomic<bool> stop{false};
+    std::atomic<int> calls{0};
     std::vector<std::thread> busy;
     for (std::string& mine : buffers)
         busy.emplace_back([&] {
-            while (!stop.load(std::memory_order_relaxed))
+            while (!stop.load(std::memory_order_relaxed)) {
                 if (!encode_with(backend::pipeline, as_bytes(data), mine, {}, {3, 0}).ok() || mine != text) std::_Exit(10);
+                calls.fetch_add(1);
+            }
         });
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's ASan allocator is not fork-safe: a child forked while the pool is
+    // being created (allocating) can hang in malloc. Fork once the calls allocate
+    // nothing, i.e. after the first ones.
+    while (calls.load() < 4) std::this_thread::yield();
+#endif
     std::vector<pid_t> children;
     for (int k = 0; k < 20; ++k) {
         std::this_thread::sleep_for(std::chrono::microseconds(500 * (k % 5)));
