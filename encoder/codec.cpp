@@ -272,8 +272,10 @@ decode_result decode_skipping(const kernel_ops& k, std::string_view in, std::spa
                                              const encode_options& o) noexcept {
     const kernel_ops* k = kernel_for(o.kernel);
     if (k == nullptr) return {status::kernel_unavailable, 0};
+    // SIZE_MAX: the length does not fit a size_t (a span that lies about its size);
+    // refused before a byte is read.
     const std::size_t need = encoded_length(in.size(), o.pad);
-    if (out.size() < need) return {status::output_too_small, 0};
+    if (need == SIZE_MAX || out.size() < need) return {status::output_too_small, 0};
     if (k->encode_whole != nullptr) return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
     std::size_t done = k->encode_bulk(in.data(), in.size(), out.data(), o.alpha);
     if (k != &detail::scalar_kernel)
@@ -320,7 +322,10 @@ void decode_strict_from_start(decode_result& r, const char* src, std::size_t len
 // encode a tail call: nothing to save or restore); everything else is out of line.
 encode_result encode(std::span<const std::uint8_t> in, std::span<char> out, const encode_options& o) noexcept {
     const kernel_ops* k = remembered_kernel(o.kernel);
-    if (k != nullptr && k->encode_whole != nullptr && out.size() >= encoded_length(in.size(), o.pad)) [[likely]]
+    // encoded_length() is SIZE_MAX for inputs whose encoding does not fit a size_t:
+    // never the fast path, whatever the output span claims.
+    const std::size_t need = encoded_length(in.size(), o.pad);
+    if (k != nullptr && k->encode_whole != nullptr && need <= out.size() && need != SIZE_MAX) [[likely]]
         return k->encode_whole(in.data(), in.size(), out.data(), o.alpha, o.pad);
     return encode_other(in, out, o);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "runtime/settings.h"
+#include "test_child.h"
 
 using namespace calib64;
 using namespace calib64::runtime;
@@ -256,6 +257,21 @@ TEST_CASE("CALIB64_THREADS sets the threads of both parallel backends") {
     CHECK(s.encode.choose(32 << 20).par.threads == 3);
     CHECK(s.decode.choose(1 << 20).par.threads == 3);
     CHECK(row(s, "encode.pipeline.threads")->from == origin::environment);
+}
+
+TEST_CASE("every CALIB64_ value is trimmed of surrounding whitespace by one rule") {
+    const profile p = profile_for(two_core_host());
+    const resolved_settings s = resolve(&p, {{"CALIB64_BACKEND", " pipeline"},
+                                             {"CALIB64_THREADS", " 3\t"},
+                                             {"CALIB64_KERNEL", "\tscalar "},
+                                             {"CALIB64_DECODE_WORK_STEALING_FROM", " 2MiB\n"}});
+    CHECK_MESSAGE(s.messages.empty(), all_messages(s));
+    CHECK(s.encode.choose(1).how == backend::pipeline);
+    CHECK(s.encode.choose(1).par.threads == 3);
+    CHECK(s.encode.choose(1).kernel == kernel_id::scalar);
+    CHECK(row(s, "decode.work_stealing.from")->value == "2 MiB");
+    const resolved_settings trusted = resolve(&p, {{"CALIB64_TRUST_PROFILE", " 1 "}});
+    CHECK(trusted.messages.empty());
 }
 
 TEST_CASE("each switch-point variable moves its backend's threshold, with sizes in any unit") {
@@ -667,4 +683,55 @@ TEST_CASE("an application's message sink receives each warning once, and a null 
     ::unsetenv("CALIB64_SINK_TEST_OTHER");
     set_message_sink(&stderr_message_sink);
     reset_settings_in_force();
+}
+
+// ---------------------------------------------------------------- process exit
+// An application's static object, built before its first encode_auto, is destroyed
+// after every static the runtime made afterwards (settings, topology, messages, the
+// backends' pools). Its destructor must still get correct bytes: the settings it
+// reads must still exist. The child process runs the case below and exits; under
+// ASan a read of freed settings fails it (heap-use-after-free, exit status 1).
+
+namespace {
+// 1 KiB runs serial; 3 MiB + 2 runs work_stealing (encode) and pipeline (decode)
+// under the settings the child puts in force.
+bool auto_round_trip(std::size_t n) {
+    const auto bytes = random_bytes(n, static_cast<std::uint32_t>(n));
+    std::string expected(encoded_length(n), '\0'), got(expected.size(), '\0');
+    if (!encode(bytes, std::span<char>(expected)).ok()) return false;
+    const encode_result e = encode_auto(bytes, std::span<char>(got));
+    if (!e.ok() || e.written != expected.size() || got != expected) return false;
+    std::vector<std::uint8_t> back(max_decoded_length(got.size()));
+    const decode_result d = decode_auto(got, back);
+    back.resize(d.ok() ? d.written : 0);
+    return d.ok() && back == bytes;
+}
+
+struct uses_auto_at_exit {
+    ~uses_auto_at_exit() {
+        for (std::size_t n : {std::size_t{1000}, std::size_t{(3 << 20) + 2}})
+            if (!auto_round_trip(n)) std::_Exit(3);
+        // What the choices say must be a real backend and kernel, not freed memory.
+        const choice e = choose_encode(3 << 20), d = choose_decode(3 << 20);
+        if (e.how != backend::work_stealing || d.how != backend::pipeline || !kernel_available(e.kernel)) std::_Exit(4);
+    }
+};
+}  // namespace
+
+TEST_CASE("child process: the runtime used from a static destructor at exit" * doctest::skip()) {
+    static uses_auto_at_exit late_user;  // before the first encode_auto: destroyed after the runtime's statics
+    if (!auto_round_trip(1000)) std::_Exit(5);  // resolves the real settings (topology, messages, profile search)
+    // Then settings as calibration or an application might install them, so that the
+    // destructor's large calls go parallel whatever this host's defaults say.
+    put_in_force(resolve(nullptr,
+                         {{"CALIB64_ENCODE_WORK_STEALING_FROM", "1MiB"},
+                          {"CALIB64_DECODE_PIPELINE_FROM", "1MiB"},
+                          {"CALIB64_DECODE_WORK_STEALING_FROM", "off"},
+                          {"CALIB64_THREADS", "3"}},
+                         host_topology()));
+    if (!auto_round_trip((3 << 20) + 2)) std::_Exit(6);  // starts the arena and the pool
+}
+
+TEST_CASE("encode_auto, decode_auto and choose_* work from static destructors at exit") {
+    CHECK(calib64::testing::run_child_case("child process: the runtime used from a static destructor at exit") == 0);
 }

@@ -7,6 +7,7 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,6 +20,9 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
 #include <mutex>
 #include <random>
 #include <string>
@@ -26,7 +30,9 @@
 #include <vector>
 
 #include "backends/parallel.h"
+#include "backends/worker_pool.h"
 #include "platform/cpus.h"
+#include "test_child.h"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -154,9 +160,7 @@ std::string wrap_randomly(std::string_view text, std::mt19937_64& rng, std::size
 
 }  // namespace
 
-namespace {
-int run_child_case(const std::string& test_case);  // below, with the exit tests
-}  // namespace
+using calib64::testing::run_child_case;
 
 TEST_CASE("backend names are serial, work_stealing and pipeline") {
     CHECK(backend_name(backend::serial) == "serial");
@@ -175,7 +179,7 @@ TEST_CASE("threads = 0 plans for the CPUs this process may use") {
 // The child re-executes this binary limited to one CPU (sched_setaffinity before
 // anything reads the CPU count): a parallel backend with threads = 0 must then plan
 // one chunk and run serial's work, not oversubscribe the one CPU.
-TEST_CASE("child process: limited to one CPU, threads = 0 runs serially" * doctest::skip()) {
+TEST_CASE("child process: limited to one CPU threads = 0 runs serially" * doctest::skip()) {
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(sched_getcpu(), &one);
@@ -190,7 +194,7 @@ TEST_CASE("child process: limited to one CPU, threads = 0 runs serially" * docte
 }
 
 TEST_CASE("a process limited to one CPU runs the parallel backends serially by default") {
-    CHECK(run_child_case("child process: limited to one CPU, threads = 0 runs serially") == 0);
+    CHECK(run_child_case("child process: limited to one CPU threads = 0 runs serially") == 0);
 }
 
 TEST_CASE("every backend encodes byte-identically to serial around every chunk boundary") {
@@ -544,11 +548,79 @@ TEST_CASE("work_stealing arenas are created once per thread count and reused") {
     CHECK(backend_statistics(backend::work_stealing).executors_created == before);
 }
 
-TEST_CASE("the pipeline caller runs chunks itself when the queue is full") {
-    const std::string data = random_bytes(3 * 20'000, 34);  // 20000 chunks of 3 bytes: more than the queue holds
-    const auto before = backend_statistics(backend::pipeline).queue_full;
-    CHECK(encode_by(backend::pipeline, data, {}, {2, 3}) == encode(data, {}));
-    CHECK(backend_statistics(backend::pipeline).queue_full > before);
+namespace {
+// Chunks that wait (at most 20 s) until the pool's queue has overflowed, so tickets
+// pile up; each records that it ran.
+struct gated_job {
+    std::uint64_t full_before;
+    std::vector<std::atomic<int>> ran;
+    explicit gated_job(std::size_t chunks)
+        : full_before(backend_statistics(backend::pipeline).queue_full), ran(chunks) {}
+    static void chunk(const void* context, std::size_t index) noexcept {
+        auto& job = *static_cast<gated_job*>(const_cast<void*>(context));
+        for (int ms = 0; ms < 20'000 && backend_statistics(backend::pipeline).queue_full == job.full_before; ++ms)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        job.ran[index].fetch_add(1);
+    }
+};
+}  // namespace
+
+TEST_CASE("when the queue is full the pipeline caller queues fewer tickets and every chunk still runs once") {
+    const deadlock_guard guard("queue-full pipeline calls", 120);
+    // Two callers of 8 threads want 7 tickets each; 7 workers hold one each (blocked
+    // in a chunk) and the queue holds 2, so at least 5 pushes must fail.
+    detail::worker_pool pool(false, 2);
+    gated_job a(64), b(64);
+    std::thread other([&] { pool.run({&gated_job::chunk, &b, 64}, 8); });
+    pool.run({&gated_job::chunk, &a, 64}, 8);
+    other.join();
+    CHECK(backend_statistics(backend::pipeline).queue_full > a.full_before);
+    for (const gated_job* job : {&a, &b})
+        for (const auto& r : job->ran) CHECK(r.load() == 1);
+    CHECK(pool.workers() == 7);
+}
+
+TEST_CASE("pipeline pools stay bounded: one per pinning, grown to the largest thread count asked for") {
+    // Every thread count from 2 to 64, pinned and not, each with enough chunks to
+    // want all its threads: one pool per thread count would start 2 * 2016 threads.
+    const std::string data = random_bytes(64 * 3000, 45);
+    const std::string want = encode(data, {});
+    const backend_stats before = backend_statistics(backend::pipeline);
+    const std::size_t tasks_before = std::distance(std::filesystem::directory_iterator("/proc/self/task"), {});
+    for (const bool pin : {false, true})
+        for (unsigned threads = 2; threads <= 64; ++threads) REQUIRE(encode_by(backend::pipeline, data, {}, {threads, 3000, pin}) == want);
+    const backend_stats after = backend_statistics(backend::pipeline);
+    CHECK(after.workers_started - before.workers_started <= 2 * 63);
+    CHECK(after.executors_created <= 2);
+    const std::size_t tasks_after = std::distance(std::filesystem::directory_iterator("/proc/self/task"), {});
+    CHECK(tasks_after <= tasks_before + 2 * 63);
+    // Asking again, for any count up to the largest, starts nothing.
+    for (const bool pin : {false, true})
+        for (unsigned threads = 2; threads <= 64; threads += 7) REQUIRE(encode_by(backend::pipeline, data, {}, {threads, 3000, pin}) == want);
+    CHECK(backend_statistics(backend::pipeline).workers_started == after.workers_started);
+}
+
+TEST_CASE("a pipeline call for t threads lets at most t - 1 workers of a larger pool join it") {
+    detail::worker_pool pool(false);
+    struct seen_threads {
+        std::mutex mutex;
+        std::vector<std::thread::id> ids;
+        static void chunk(const void* context, std::size_t) noexcept {
+            auto& s = *static_cast<seen_threads*>(const_cast<void*>(context));
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // long enough that every helper takes some
+            const std::lock_guard lock(s.mutex);
+            if (std::find(s.ids.begin(), s.ids.end(), std::this_thread::get_id()) == s.ids.end())
+                s.ids.push_back(std::this_thread::get_id());
+        }
+    };
+    seen_threads big;
+    pool.run({&seen_threads::chunk, &big, 64}, 9);  // grows the pool to 8 workers
+    REQUIRE(pool.workers() == 8);
+    for (const unsigned threads : {2u, 3u}) {
+        seen_threads small;
+        pool.run({&seen_threads::chunk, &small, 64}, threads);
+        CHECK(small.ids.size() <= threads);  // the caller and at most threads - 1 workers
+    }
 }
 
 TEST_CASE("pinned pipeline workers produce the same bytes") {
@@ -615,7 +687,7 @@ struct uses_backends_after_pools_are_gone {
 };
 }  // namespace
 
-TEST_CASE("child process: start every pool, then exit" * doctest::skip()) {
+TEST_CASE("child process: start every pool and exit" * doctest::skip()) {
     // Constructed before the pools, so destroyed after them.
     static uses_backends_after_pools_are_gone late_user;
     const std::string data = random_bytes(400'000, 37);
@@ -626,48 +698,9 @@ TEST_CASE("child process: start every pool, then exit" * doctest::skip()) {
 }
 
 TEST_CASE("the pools start and shut down cleanly at program exit") {
-    CHECK(run_child_case("child process: start every pool, then exit") == 0);
+    CHECK(run_child_case("child process: start every pool and exit") == 0);
 }
 
-namespace {
-// Runs this test binary again with only `test_case` (a skipped "child process: ..."
-// case), stdout discarded; its exit status, or -1 if it did not exit within 60 s
-// (a hang is the failure several children exist to catch) or died from a signal.
-int run_child_case(const std::string& test_case) {
-    char self[4096];
-    const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    REQUIRE(len > 0);
-    self[len] = '\0';
-    std::string no_skip = "--no-skip";
-    std::string filter = "--test-case=" + test_case;
-    char* argv[] = {self, no_skip.data(), filter.data(), nullptr};
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t child = 0;
-    REQUIRE(posix_spawn(&child, self, &actions, nullptr, argv, environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    // A hang at exit is the failure this test exists for: give it 60 s (the child
-    // takes well under a second), then kill it.
-    int wstatus = 0;
-    bool exited = false;
-    for (int waited_ms = 0; waited_ms < 60'000; waited_ms += 10) {
-        const pid_t r = waitpid(child, &wstatus, WNOHANG);
-        REQUIRE(r >= 0);
-        if (r == child) {
-            exited = true;
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!exited) {
-        kill(child, SIGKILL);
-        (void)waitpid(child, &wstatus, 0);
-        return -1;
-    }
-    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-}
-}  // namespace
 
 TEST_CASE("inputs that fit in one default chunk (64 KiB) run serially inside the parallel backends") {
     const std::string data = random_bytes(64 * 1024, 38);
@@ -705,4 +738,184 @@ TEST_CASE("the chunk count a parallel backend will use is queryable and agrees w
     CHECK(after.chunks_by_callers + after.chunks_by_workers -
               (before.chunks_by_callers + before.chunks_by_workers) ==
           encode_chunk_count(data.size(), {2, 999}));
+}
+
+// ---------------------------------------------------------------- sizes that lie
+// A span that claims more bytes than its encoding could count (encoded_length
+// would wrap to a small number) must be refused before a byte is read: here the
+// real buffers end at a PROT_NONE page, so any read or write past them crashes.
+
+namespace {
+struct guarded_page {
+    char* base = nullptr;
+    std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    guarded_page() {
+        void* p = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(p != MAP_FAILED);
+        base = static_cast<char*>(p);
+        REQUIRE(::mprotect(base + page, page, PROT_NONE) == 0);
+    }
+    ~guarded_page() { ::munmap(base, 2 * page); }
+    // The last `n` bytes before the guard.
+    [[nodiscard]] char* last(std::size_t n) const { return base + page - n; }
+};
+}  // namespace
+
+TEST_CASE("an input whose encoding is longer than SIZE_MAX is refused by encode, every backend and encode_auto, unread") {
+    const guarded_page in_page, out_page;
+    std::memset(in_page.base, 'x', in_page.page);
+    char* out = out_page.last(64);
+    std::memset(out, '#', 64);
+    const auto* in = reinterpret_cast<const std::uint8_t*>(in_page.last(16));
+    for (const std::size_t claimed : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 2, max_encodable_bytes + 1,
+                                      max_encodable_bytes + 3}) {
+        CAPTURE(claimed);
+        for (const bool pad : {true, false}) {
+            const encode_options o{alphabet::standard, pad, kernel_id::automatic};
+            const std::span<const std::uint8_t> lie(in, claimed);
+            CHECK(encode(lie, {out, 64}, o).code == status::output_too_small);
+            for (const backend b : all_backends) CHECK(encode_with(b, lie, {out, 64}, o, {2, 0}).code == status::output_too_small);
+            CHECK(encode_auto(lie, {out, 64}, o).code == status::output_too_small);
+            // Also against an output span that lies as much as the input: no length fits.
+            CHECK(encode(lie, {out, SIZE_MAX}, o).code == status::output_too_small);
+            CHECK(encode_with(backend::work_stealing, lie, {out, SIZE_MAX}, o, {2, 0}).code == status::output_too_small);
+        }
+    }
+    CHECK(std::string(out, 64) == std::string(64, '#'));
+    CHECK_THROWS_AS((void)encode(std::string_view(in_page.last(16), SIZE_MAX - 1), {}), std::length_error);
+}
+
+// ---------------------------------------------------------------- fork
+// fork() copies only the calling thread. A child forked while other threads are
+// inside encode_with(work_stealing / pipeline) inherits TBB's scheduler state and
+// the pool's queue mid-use, but none of their threads: it must still get correct
+// results, promptly, from every backend (it runs them serially).
+
+namespace {
+// What a forked child does: every backend, 2 and 4 threads (4: an arena and a pool
+// size its parent never made), encode and decode, into buffers made before the fork.
+// Its exit status: 0, or what went wrong.
+int use_every_backend_in_child(const std::string& data, const std::string& text, std::string& out, std::string& back) {
+    for (const backend b : all_backends)
+        for (const unsigned threads : {2u, 4u}) {
+            if (!encode_with(b, as_bytes(data), out, {}, {threads, 0}).ok() || out != text) return 2;
+            const decode_result r =
+                decode_with(b, text, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}, {}, {threads, 0});
+            if (!r.ok() || r.written != data.size() || back != data) return 3;
+        }
+    return 0;
+}
+
+// How `children` ended: hung (still running after 60 s, then killed) or failed.
+std::pair<int, int> wait_for_children(const std::vector<pid_t>& children) {
+    int hung = 0, failed = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (const pid_t pid : children) {
+        int status = 0;
+        pid_t r = 0;
+        while ((r = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (r == 0) {
+            ++hung;
+            ::kill(pid, SIGKILL);
+            (void)::waitpid(pid, &status, 0);
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            ++failed;
+        }
+    }
+    return {hung, failed};
+}
+}  // namespace
+
+TEST_CASE("children forked while other threads are inside both parallel backends can use every backend") {
+    constexpr int forks = 50;
+    const std::string data = random_bytes(4 << 20, 50);
+    const std::string text = encode(data, {});
+    // Everything a child touches exists before the fork: the child only calls
+    // calib64 and compares, then _exits.
+    std::string out(text.size(), '\0');
+    std::string back(data.size(), '\0');
+    std::atomic<bool> stop{false};
+    std::atomic<int> parent_failures{0};
+    std::atomic<int> calls{0};
+    std::vector<std::string> buffers(4, std::string(text.size(), '\0'));
+    std::vector<std::thread> busy;
+    for (const backend b : parallel_backends)
+        for (const unsigned threads : {2u, 3u})
+            busy.emplace_back([&, b, threads, &mine = buffers[busy.size()]] {
+                while (!stop.load(std::memory_order_relaxed)) {
+                    if (!encode_with(b, as_bytes(data), mine, {}, {threads, 0}).ok() || mine != text) ++parent_failures;
+                    calls.fetch_add(1);
+                }
+            });
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's ASan allocator is not fork-safe: a child forked while the executors
+    // are being created (allocating) can hang in malloc. Fork once they exist.
+    while (calls.load() < 8) std::this_thread::yield();
+#endif
+    std::vector<pid_t> children;
+    for (int k = 0; k < forks; ++k) {
+        std::this_thread::sleep_for(std::chrono::microseconds(300 * (k % 7)));  // fork at varied moments
+        const pid_t pid = ::fork();
+        // The child ends with _exit(), as POSIX asks of a child of a multithreaded
+        // process (exit() would also run oneTBB's own destructors: see the next test).
+        if (pid == 0) ::_exit(use_every_backend_in_child(data, text, out, back));
+        REQUIRE(pid > 0);
+        children.push_back(pid);
+    }
+    stop.store(true);
+    for (std::thread& t : busy) t.join();
+    // A child needs well under a second; one still running after 60 s is hung.
+    const auto [hung, failed] = wait_for_children(children);
+    CHECK(parent_failures.load() == 0);
+    CHECK(hung == 0);
+    CHECK(failed == 0);
+}
+
+// exit() in a forked child runs every static destructor: calib64's must neither join
+// the inherited pool's workers (they do not exist there; the join would never
+// return) nor free what the parent's threads may be using. The parent here is a
+// fresh process that never started TBB (only the pipeline is busy), because exit()
+// also runs oneTBB's own library destructors, which can wait forever on a lock that
+// one of TBB's threads held at the fork (about 1 child in 100 in the test above
+// when it used exit()); docs/backends.md says to end such a child with _exit().
+TEST_CASE("child process: pipeline busy while children fork and end with exit" * doctest::skip()) {
+    const std::string data = random_bytes(2 << 20, 51);
+    const std::string text = encode(data, {});
+    std::string out(text.size(), '\0'), back(data.size(), '\0');
+    std::vector<std::string> buffers(2, std::string(text.size(), '\0'));
+    std::atomic<bool> stop{false};
+    std::atomic<int> calls{0};
+    std::vector<std::thread> busy;
+    for (std::string& mine : buffers)
+        busy.emplace_back([&] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                if (!encode_with(backend::pipeline, as_bytes(data), mine, {}, {3, 0}).ok() || mine != text) std::_Exit(10);
+                calls.fetch_add(1);
+            }
+        });
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's ASan allocator is not fork-safe: a child forked while the pool is
+    // being created (allocating) can hang in malloc. Fork once the calls allocate
+    // nothing, i.e. after the first ones.
+    while (calls.load() < 4) std::this_thread::yield();
+#endif
+    std::vector<pid_t> children;
+    for (int k = 0; k < 20; ++k) {
+        std::this_thread::sleep_for(std::chrono::microseconds(500 * (k % 5)));
+        std::fflush(nullptr);  // nothing buffered for the children to write twice
+        const pid_t pid = ::fork();
+        if (pid == 0) std::exit(use_every_backend_in_child(data, text, out, back));
+        if (pid < 0) std::_Exit(11);
+        children.push_back(pid);
+    }
+    stop.store(true);
+    for (std::thread& t : busy) t.join();
+    const auto [hung, failed] = wait_for_children(children);
+    if (hung != 0) std::_Exit(12);
+    if (failed != 0) std::_Exit(13);
+}
+
+TEST_CASE("a forked child that ends with exit() does not hang in calib64's static destructors") {
+    CHECK(run_child_case("child process: pipeline busy while children fork and end with exit", 120) == 0);
 }

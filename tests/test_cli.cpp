@@ -5,17 +5,25 @@
 #include "test_files.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <calib64/calib64.h>
 
 namespace fs = std::filesystem;
 
@@ -116,9 +124,9 @@ TEST_CASE("calib64 encodes byte for byte like coreutils base64 for every wrap wi
         write_file(in, random_bytes(n, n));
         for (const char* wrap : {"", "-w 0", "-w 76", "-w 1", "-w 5", "--wrap=64"}) {
             jobs.push_back({std::string(wrap) + " " + in, "/dev/null", ""});
-            // Small blocks put block boundaries mid-line.
+            // The smallest blocks put block boundaries mid-line.
             if (std::string(wrap).starts_with("-w ") && std::string(wrap) != "-w 0")
-                jobs.push_back({std::string(wrap) + " " + in, "/dev/null", "--block-bytes=300"});
+                jobs.push_back({std::string(wrap) + " " + in, "/dev/null", "--block-bytes=4096"});
         }
         jobs.push_back({"-w 76", in, ""});    // stdin
         jobs.push_back({"-w 76 -", in, ""});  // '-' is stdin
@@ -138,7 +146,7 @@ TEST_CASE("calib64 -d decodes byte for byte like coreutils base64") {
             const std::string in = dir.file("in" + std::to_string(n) + "w" + wrap + ".b64");
             write_file(in, enc.out);
             jobs.push_back({"-d " + in, "/dev/null", ""});
-            jobs.push_back({"--decode " + in, "/dev/null", "--block-bytes=64"});
+            jobs.push_back({"--decode " + in, "/dev/null", "--block-bytes=4096"});
             jobs.push_back({"-d -i", in, ""});
             if (n == 70001 && std::string(wrap) == "76") {
                 const outcome ours = run(dir, calib64_binary(), "-d " + in);
@@ -149,6 +157,16 @@ TEST_CASE("calib64 -d decodes byte for byte like coreutils base64") {
     check_same_as_coreutils(dir, jobs);
 }
 
+namespace {
+// A little over 4 KiB of random base64 alphabet (no newlines).
+std::string encode_prefix(std::mt19937_64& rng) {
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string text(4200, 'A');
+    for (char& c : text) c = alphabet[rng() % 64];
+    return text;
+}
+}  // namespace
+
 // Random text built from pieces that hit every coreutils quirk: concatenated padded
 // groups, non-zero trailing bits, missing padding, spaces, CR, garbage.
 TEST_CASE("calib64 -d and -d -i match coreutils on random quirky input, output and exit code") {
@@ -157,15 +175,21 @@ TEST_CASE("calib64 -d and -d -i match coreutils on random quirky input, output a
     const std::string pieces[] = {"QUJD", "QUI=", "QQ==", "YR==", "\n", " ", "\r\n", "=", "*", "A", "Zm9v", "YQ"};
     std::vector<comparison> jobs;
     for (int round = 0; round < 60; ++round) {
+        // Half the rounds: valid text up to just before the first block boundary of
+        // the smallest block (4 KiB), so the quirks straddle it.
         std::string text;
+        if (round % 2 == 0) {
+            text = encode_prefix(rng);
+            text.resize(4096 - rng() % 48);
+        }
         const int parts = 1 + static_cast<int>(rng() % 30);
         for (int i = 0; i < parts; ++i) text += pieces[rng() % std::size(pieces)];
         std::string name = "q";  // built in steps: GCC 12 warns falsely (-Wrestrict) on "q" + to_string(...)
         name += std::to_string(round);
         const std::string in = dir.file(name);
         write_file(in, text);
-        jobs.push_back({"-d " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4" : ""});
-        jobs.push_back({"-d -i " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=8" : ""});
+        jobs.push_back({"-d " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4096" : ""});
+        jobs.push_back({"-d -i " + in, "/dev/null", round % 2 == 0 ? "--block-bytes=4096" : ""});
     }
     check_same_as_coreutils(dir, jobs);
 }
@@ -216,7 +240,7 @@ TEST_CASE("-o in a missing directory, /dev/full and invalid input all exit non-z
     CHECK(full.exit_code == 1);
     CHECK(full.err.find("No space left on device") != std::string::npos);
 
-    const outcome bad = run(dir, calib64_binary(), "-d --block-bytes=1024 -o " + dir.file("out.bin") + " " + dir.file("bad.b64"));
+    const outcome bad = run(dir, calib64_binary(), "-d --block-bytes=4096 -o " + dir.file("out.bin") + " " + dir.file("bad.b64"));
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.find("invalid input") != std::string::npos);
     CHECK(bad.err.find("10000") != std::string::npos);  // the offset of '*'
@@ -449,4 +473,337 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
     const outcome version = run(dir, calib64_binary(), "--version");
     CHECK(version.exit_code == 0);
     CHECK(version.out.find("calib64") == 0);
+}
+
+// ---------------------------------------------------------------- -w exactly as coreutils 9.1
+
+TEST_CASE("-w accepts, refuses and interprets every kind of value exactly like coreutils base64") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(1000, 30));
+    // coreutils 9.1 reads COLS with xstrtoimax: leading whitespace and a sign are
+    // fine, a trailing character is not, negatives fail ("-0" is 0), and anything
+    // above INTMAX_MAX means 0 (no wrapping).
+    const std::vector<std::string> values = {
+        "0", "1", "5", "76", "1000", "1336", "1337", "005", "+5", "' 5'", "' +5'", "'\t7'", "' \n\v\f\r8'", "-0",
+        "-00", "' -0'", "9223372036854775806", "9223372036854775807", "9223372036854775808",
+        "18446744073709551615", "18446744073709551616", "99999999999999999999",
+        "999999999999999999999999999999999999999",
+        // refused
+        "-1", "-5", "-9223372036854775808", "-99999999999999999999", "''", "' '", "'5 '", "'5\n'", "x", "5x", "0x10",
+        "1e3", "+", "-", "+-5", "'+ 5'", "'1,000'", "1.5", "١"};
+    std::vector<comparison> jobs;
+    for (const std::string& v : values) {
+        jobs.push_back({"-w " + v + " " + dir.file("in"), "/dev/null", ""});
+        jobs.push_back({"--wrap=" + v + " " + dir.file("in"), "/dev/null", ""});
+    }
+    jobs.push_back({"-w 3 -w 0 " + dir.file("in"), "/dev/null", ""});  // the last one counts
+    jobs.push_back({"-d -w 5 /dev/null", "/dev/null", ""});            // coreutils ignores -w when decoding
+    check_same_as_coreutils(dir, jobs);
+}
+
+// ---------------------------------------------------------------- conflicting flags
+
+TEST_CASE("the encode and decode subcommands refuse flags of the other direction") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(300, 31));
+    write_file(dir.file("in.b64"), "QUJD\n");
+    struct refused {
+        std::string args;
+        std::string names;  // the flag the message must name
+    };
+    for (const refused& r : std::vector<refused>{{"encode -d " + dir.file("in"), "-d/--decode"},
+                                                 {"encode --decode " + dir.file("in"), "-d/--decode"},
+                                                 {"encode -i " + dir.file("in"), "-i/--ignore-garbage"},
+                                                 {"encode --strict " + dir.file("in"), "--strict"},
+                                                 {"decode -w 0 " + dir.file("in.b64"), "-w/--wrap"},
+                                                 {"decode --wrap=76 " + dir.file("in.b64"), "-w/--wrap"}}) {
+        CAPTURE(r.args);
+        const outcome o = run(dir, calib64_binary(), r.args);
+        CHECK(o.exit_code == 1);
+        CHECK(o.out.empty());
+        CHECK(o.err.find(r.names) != std::string::npos);
+        CHECK(o.err.find("--help") != std::string::npos);
+    }
+    // Redundant, not contradictory: accepted.
+    const outcome redundant = run(dir, calib64_binary(), "decode -d " + dir.file("in.b64"));
+    CHECK(redundant.exit_code == 0);
+    CHECK(redundant.out == "ABC");
+    CHECK(run(dir, calib64_binary(), "encode --no-pad --url -w 0 " + dir.file("in")).exit_code == 0);
+}
+
+// ---------------------------------------------------------------- --block-bytes
+
+TEST_CASE("--block-bytes below 4 KiB or above 1 GiB is refused with the range") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(5000, 32));
+    for (const std::string bad : {"1", "4", "4095", "1GiB1", "2GiB", "0", "-4096", "lots"}) {
+        CAPTURE(bad);
+        const outcome o = run(dir, calib64_binary(), "--block-bytes=" + bad + " " + dir.file("in"));
+        CHECK(o.exit_code == 1);
+        CHECK(o.out.empty());
+        CHECK(o.err.find("4 KiB to 1 GiB") != std::string::npos);
+    }
+    const outcome reference = run(dir, coreutils_base64(), dir.file("in"));
+    for (const std::string good : {"4096", "4KiB", "1GiB", "65536"}) {
+        CAPTURE(good);
+        const outcome o = run(dir, calib64_binary(), "--block-bytes=" + good + " " + dir.file("in"));
+        CHECK(o.exit_code == 0);
+        CHECK(o.out == reference.out);
+    }
+}
+
+// ---------------------------------------------------------------- signals during -o
+
+namespace {
+
+// calib64 with `args`, stdin from `stdin_fd` (or /dev/null), stdout and stderr to
+// files in `dir`; `ignore` is set to SIG_IGN for the child, as nohup would.
+pid_t spawn_calib64(const temp_dir& dir, const std::vector<std::string>& args, int stdin_fd = -1, int ignore = 0) {
+    std::vector<std::string> words{calib64_binary()};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+    else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, dir.file("stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, dir.file("stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    // An ignored signal stays ignored across exec; ours is restored right after.
+    struct sigaction old {};
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    if (ignore != 0) ::sigaction(ignore, &ign, &old);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    if (ignore != 0) ::sigaction(ignore, &old, nullptr);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(rc == 0);
+    return pid;
+}
+
+// The wait status of `pid`, or -1 after `seconds` (then it is killed).
+int wait_for(pid_t pid, int seconds) {
+    int status = 0;
+    for (int ms = 0; ms < seconds * 1000; ms += 5) {
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        REQUIRE(r >= 0);
+        if (r == pid) return status;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+}
+
+// Waits until `dir` holds an entry other than `known` (the temporary file) with at
+// least `bytes` bytes in it; its name, or "" after 20 s.
+std::string wait_for_new_file(const temp_dir& dir, const std::vector<std::string>& known, std::uintmax_t bytes) {
+    for (int ms = 0; ms < 20'000; ms += 5) {
+        for (const std::string& name : dir.entries()) {
+            if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+            std::error_code ec;
+            if (fs::file_size(dir.file(name), ec) >= bytes && !ec) return name;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return {};
+}
+
+// Feeds `data` to a FIFO calib64 reads as its input, keeping the FIFO open (so
+// calib64 waits for more): the moment a signal should find it mid-write.
+struct slow_input {
+    int fd = -1;
+    explicit slow_input(const std::string& fifo) {
+        fd = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // waits for calib64 to open it
+        REQUIRE(fd >= 0);
+    }
+    void feed(const std::string& data) const {
+        for (std::size_t done = 0; done < data.size();) {
+            const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+            REQUIRE(n > 0);
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    ~slow_input() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("SIGINT, SIGTERM, SIGHUP and SIGQUIT during -o remove the temporary file and end calib64 by that signal") {
+    // Ignored here, so that a write to a FIFO whose reader died cannot end the tests.
+    struct sigaction ign {}, old_pipe {};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old_pipe);
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+        for (const bool decoding : {false, true}) {
+            CAPTURE(sig);
+            CAPTURE(decoding);
+            temp_dir dir;
+            REQUIRE(::mkfifo(dir.file("in").c_str(), 0600) == 0);
+            write_file(dir.file("out"), "the old content\n");
+            std::vector<std::string> args{"-o", dir.file("out"), dir.file("in")};
+            if (decoding) args.insert(args.begin(), "-d");
+            const pid_t pid = spawn_calib64(dir, args);
+            {
+                const slow_input input(dir.file("in"));
+                const std::string data = random_bytes(3 << 20, 40);
+                input.feed(decoding ? calib64::encode(data) : data);
+                // Partly written, still waiting for input: now the signal.
+                const std::string temp =
+                    wait_for_new_file(dir, {"in", "out", "stdout", "stderr"}, decoding ? 1 << 20 : 2 << 20);
+                REQUIRE_MESSAGE(!temp.empty(), "no temporary file appeared");
+                CHECK(temp.starts_with(".out."));
+                REQUIRE(::kill(pid, sig) == 0);
+                const int status = wait_for(pid, 20);
+                REQUIRE(status != -1);
+                CHECK(WIFSIGNALED(status));
+                CHECK(WTERMSIG(status) == sig);  // what a shell reports as 128 + sig
+            }
+            CHECK(dir.entries() == std::vector<std::string>{"in", "out", "stderr", "stdout"});
+            CHECK(read_file(dir.file("out")) == "the old content\n");
+        }
+    }
+    ::sigaction(SIGPIPE, &old_pipe, nullptr);
+}
+
+TEST_CASE("a signal ignored when calib64 starts (nohup) stays ignored, and the output completes") {
+    temp_dir dir;
+    REQUIRE(::mkfifo(dir.file("in").c_str(), 0600) == 0);
+    const pid_t pid = spawn_calib64(dir, {"-o", dir.file("out"), dir.file("in")}, -1, SIGHUP);
+    const std::string data = random_bytes(3 << 20, 41);
+    {
+        const slow_input input(dir.file("in"));
+        input.feed(data.substr(0, 2 << 20));
+        REQUIRE_FALSE(wait_for_new_file(dir, {"in", "stdout", "stderr"}, 1 << 20).empty());
+        REQUIRE(::kill(pid, SIGHUP) == 0);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        input.feed(data.substr(2 << 20));
+    }
+    const int status = wait_for(pid, 20);
+    REQUIRE(status != -1);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    write_file(dir.file("raw"), data);
+    CHECK(read_file(dir.file("out")) == run(dir, coreutils_base64(), dir.file("raw")).out);
+}
+
+// ---------------------------------------------------------------- -o and links, -o ''
+
+namespace {
+bool is_symlink(const std::string& path) {
+    std::error_code ec;
+    return fs::is_symlink(fs::symlink_status(path, ec));
+}
+}  // namespace
+
+TEST_CASE("-o onto a symbolic link writes its target like a shell's >, keeping the link") {
+    // Each case twice: `base64 in > LINK` in one directory, `calib64 -o LINK in` in
+    // another set up the same way; then the two directories must look the same.
+    struct setup {
+        const char* what;
+        void (*make)(const temp_dir&);
+        const char* link;        // the path written to, relative to the directory
+        const char* lands_in;    // the file that must then hold the encoding
+    };
+    const setup cases[] = {
+        {"link to a file", [](const temp_dir& d) {
+             write_file(d.file("target"), "old\n");
+             fs::create_symlink("target", d.file("link"));
+         }, "link", "target"},
+        {"dangling link", [](const temp_dir& d) { fs::create_symlink("missing", d.file("link")); }, "link", "missing"},
+        {"relative link from another directory, through a second link", [](const temp_dir& d) {
+             fs::create_directories(d.file("a"));
+             fs::create_directories(d.file("b"));
+             write_file(d.file("b/target"), "old\n");
+             fs::create_symlink("../b/hop", d.file("a/link"));
+             fs::create_symlink("target", d.file("b/hop"));
+         }, "a/link", "b/target"},
+    };
+    for (const setup& c : cases) {
+        CAPTURE(c.what);
+        temp_dir shell, ours, inputs;
+        write_file(inputs.file("in"), random_bytes(5000, 42));
+        c.make(shell);
+        c.make(ours);
+        const int sh = std::system((coreutils_base64() + " " + inputs.file("in") + " > " + shell.file(c.link)).c_str());
+        CHECK(WEXITSTATUS(sh) == 0);
+        const outcome o = run(inputs, calib64_binary(), "-o " + ours.file(c.link) + " " + inputs.file("in"));
+        CHECK(o.exit_code == 0);
+        CHECK(o.err.empty());
+        CHECK(is_symlink(ours.file(c.link)));
+        CHECK(read_file(ours.file(c.lands_in)) == read_file(shell.file(c.lands_in)));
+        CHECK(read_file(ours.file(c.lands_in)).size() > 5000);
+        CHECK(ours.entries() == shell.entries());  // no temporary left, nothing else created
+        for (const char* sub : {"a", "b"})
+            if (fs::exists(shell.file(sub))) CHECK(fs::directory_entry(ours.file(sub)).exists());
+    }
+}
+
+TEST_CASE("-o onto a symbolic link loop or a link into a missing directory fails like a shell's >, creating nothing") {
+    struct setup {
+        const char* what;
+        void (*make)(const temp_dir&);
+        const char* reason;
+    };
+    const setup cases[] = {
+        {"loop", [](const temp_dir& d) {
+             fs::create_symlink("b", d.file("link"));
+             fs::create_symlink("link", d.file("b"));
+         }, "Too many levels of symbolic links"},
+        {"self loop", [](const temp_dir& d) { fs::create_symlink("link", d.file("link")); },
+         "Too many levels of symbolic links"},
+        {"into a missing directory", [](const temp_dir& d) { fs::create_symlink("nodir/file", d.file("link")); },
+         "No such file or directory"},
+    };
+    for (const setup& c : cases) {
+        CAPTURE(c.what);
+        temp_dir shell, ours, inputs;
+        write_file(inputs.file("in"), random_bytes(5000, 43));
+        c.make(shell);
+        c.make(ours);
+        const std::vector<std::string> before = ours.entries();
+        const int sh = std::system(("{ " + coreutils_base64() + " " + inputs.file("in") + " > " + shell.file("link") +
+                                    "; } 2> /dev/null").c_str());
+        CHECK(WEXITSTATUS(sh) != 0);
+        const outcome o = run(inputs, calib64_binary(), "-o " + ours.file("link") + " " + inputs.file("in"));
+        CHECK(o.exit_code == 1);
+        CHECK(o.out.empty());
+        CHECK(o.err.find(c.reason) != std::string::npos);
+        CHECK(ours.entries() == before);
+        CHECK(shell.entries() == before);
+    }
+}
+
+TEST_CASE("-o replaces the file: other hard links keep the old content, the mode is kept") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3000, 44));
+    write_file(dir.file("out"), "old\n");
+    ::chmod(dir.file("out").c_str(), 0640);
+    fs::create_hard_link(dir.file("out"), dir.file("other-name"));
+    const outcome o = run(dir, calib64_binary(), "-o " + dir.file("out") + " " + dir.file("in"));
+    CHECK(o.exit_code == 0);
+    CHECK(read_file(dir.file("out")) == run(dir, coreutils_base64(), dir.file("in")).out);
+    CHECK(read_file(dir.file("other-name")) == "old\n");  // a shell's > would have changed both names
+    struct stat st {};
+    REQUIRE(::stat(dir.file("out").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    CHECK(st.st_nlink == 1);
+}
+
+TEST_CASE("-o '' fails at once, before reading any input") {
+    temp_dir dir;
+    // Standard input is a pipe that never ends: a tool that read it first would hang.
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    const pid_t pid = spawn_calib64(dir, {"-o", ""}, fds[0]);
+    ::close(fds[0]);
+    const int status = wait_for(pid, 20);
+    ::close(fds[1]);
+    REQUIRE(status != -1);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(read_file(dir.file("stderr")).find("cannot write '': No such file or directory") != std::string::npos);
+    CHECK(read_file(dir.file("stdout")).empty());
 }

@@ -718,6 +718,13 @@ TEST_CASE("every status has its own plain-words description") {
 
 // ------------------------------------------------------------------ sizes
 
+// The largest input whose padded length fits a size_t, and one past it, which
+// saturates instead of wrapping to a small number.
+static_assert(calib64::max_encodable_bytes % 3 == 0 &&
+              calib64::encoded_length(calib64::max_encodable_bytes) == SIZE_MAX - 3 &&
+              calib64::encoded_length(calib64::max_encodable_bytes, false) == SIZE_MAX - 3);
+static_assert(calib64::encoded_length(calib64::max_encodable_bytes + 1) == SIZE_MAX &&
+              calib64::encoded_length(SIZE_MAX - 1) == SIZE_MAX && calib64::encoded_length(SIZE_MAX, false) == SIZE_MAX);
 static_assert(calib64::encoded_length(0) == 0 && calib64::encoded_length(1) == 4 && calib64::encoded_length(3) == 4 &&
               calib64::encoded_length(4) == 8);
 static_assert(calib64::encoded_length(1, false) == 2 && calib64::encoded_length(2, false) == 3 &&

@@ -474,6 +474,10 @@ TEST_CASE("a file larger than any profile, or one that is not a regular file, is
     const profile_result dir_as_file = load_profile(dir);
     REQUIRE_FALSE(dir_as_file.errors.empty());
     CHECK(dir_as_file.errors[0].why.find("cannot read") != std::string::npos);
+    // Looks like an empty regular file, but reading it fails (EIO): a read error, not "not valid JSON".
+    const profile_result mem = load_profile("/proc/self/mem");
+    REQUIRE_FALSE(mem.errors.empty());
+    CHECK(mem.errors[0].why.find("cannot read") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
 

@@ -96,6 +96,23 @@ TEST_CASE("encode_file with the default block size matches one-shot encode over 
     }
 }
 
+TEST_CASE("a block size near SIZE_MAX is clamped to 1 GiB instead of wrapping the buffer sizes") {
+    temp_dir dir;
+    const std::string data = random_bytes(100'000, 77);
+    write_file(dir.file("in"), data);
+    for (const std::size_t block : {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX / 4 * 3 + 1}) {
+        CAPTURE(block);
+        stream_options so;
+        so.block_bytes = block;
+        so.workers = 1;
+        so.blocks_in_flight = 3;  // the buffers are reserved, not touched: virtual memory only
+        REQUIRE(encode_file(dir.file("in"), dir.file("out"), {}, so).ok());
+        CHECK(read_file(dir.file("out")) == encode(data));
+        REQUIRE(decode_file(dir.file("out"), dir.file("back"), {}, so).ok());
+        CHECK(read_file(dir.file("back")) == data);
+    }
+}
+
 TEST_CASE("decode_file matches one-shot decode for sizes around the block size") {
     temp_dir dir;
     const std::size_t b = small_decode_block;

@@ -4,9 +4,10 @@
 #   tools/test.sh                  release build, every test
 #   tools/test.sh --sanitize=address,undefined   (or thread) also a sanitizer build
 #   tools/test.sh --arm            also cross-build for aarch64 and run the kernel tests in qemu
-#   tools/test.sh --ci             release + ASan/UBSan + Arm (what CI runs; ~15 min on 2 cores)
-#                                  + the offline pip install test (tests/python/test_pip_install.py)
-#   tools/test.sh --all            release + ASan/UBSan + TSan + Arm (~30 min on 2 cores)
+#   tools/test.sh --fuzz           also replay the fuzzer's corpus (tools/fuzz-replay.sh; needs clang)
+#   tools/test.sh --ci             release + ASan/UBSan + Arm + fuzz replay + the offline pip install test
+#                                  (what CI runs)
+#   tools/test.sh --all            release + ASan/UBSan + TSan + Arm + fuzz replay (~30 min on 2 cores)
 #
 # Ends with one line `N passed, N failed`: doctest test cases summed over every run,
 # plus the pytest tests of the Python module (meson test 'python', release build).
@@ -15,18 +16,21 @@ cd "$(dirname "$0")/.."
 
 sanitizers=()
 arm=0
+fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --sanitize=*) sanitizers+=("${arg#--sanitize=}") ;;
     --arm) arm=1 ;;
-    --ci) sanitizers=(address,undefined); arm=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
-    --all) sanitizers=(address,undefined thread); arm=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
+    --fuzz) fuzz=1 ;;
+    --ci) sanitizers=(address,undefined); arm=1; fuzz=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
+    --all) sanitizers=(address,undefined thread); arm=1; fuzz=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
 
 extra=()
 [[ $arm == 1 ]] && extra+=(--arm)
+[[ $fuzz == 1 ]] && extra+=(--fuzz)
 tools/install-deps.sh "${extra[@]}" || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 broken=0
@@ -63,6 +67,14 @@ if [[ $arm == 1 ]]; then
     tail -3 build-arm.log
   else
     cat build-arm.log; failed=$((failed + 1))
+  fi
+fi
+if [[ $fuzz == 1 ]]; then
+  # One unit in the totals: the replay and a short fixed-seed run, no failed check.
+  if tools/fuzz-replay.sh >build-fuzz.log 2>&1; then
+    passed=$((passed + 1)); tail -1 build-fuzz.log
+  else
+    cat build-fuzz.log; failed=$((failed + 1))
   fi
 fi
 failed=$((failed + broken))

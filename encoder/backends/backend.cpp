@@ -1,6 +1,8 @@
 // encode_with / decode_with: every backend of the catalog behind one call, and the
 // counters. A row with no executor (serial), or whose executor must not run now,
 // answers with the codec on this thread.
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 
@@ -22,6 +24,19 @@ constinit std::array<counters_of_one, backend_count> counters;
 
 counters_of_one& of(backend b) noexcept { return counters[backend_index(b)]; }
 
+// Trivially destructible: readable at exit.
+constinit std::atomic<bool> executors_in_use{false};
+constinit std::atomic<bool> forked_child{false};
+
+extern "C" void mark_forked_child() {
+    if (executors_in_use.load(std::memory_order_relaxed)) forked_child.store(true, std::memory_order_relaxed);
+}
+
+// Registered while the program loads, before its threads run: registering on first
+// use instead would race with a fork in another thread (a child forked while the
+// registering thread held the static's guard hung on it).
+[[maybe_unused]] const bool fork_handler_registered = ::pthread_atfork(nullptr, nullptr, &mark_forked_child) == 0;
+
 // The executor to use for `b` now, or nullptr for the codec on this thread.
 chunk_executor executor_for(backend b) noexcept {
     const backend_row& row = backend_rows[backend_index(b)];
@@ -31,6 +46,12 @@ chunk_executor executor_for(backend b) noexcept {
 }
 
 }  // namespace
+
+void executors_about_to_be_used() noexcept {
+    if (!executors_in_use.load(std::memory_order_relaxed)) executors_in_use.store(true, std::memory_order_seq_cst);
+}
+
+bool in_forked_child() noexcept { return forked_child.load(std::memory_order_relaxed); }
 
 void count_executor_created(backend b) noexcept { of(b).executors_created.fetch_add(1, std::memory_order_relaxed); }
 void count_worker_started(backend b) noexcept { of(b).workers_started.fetch_add(1, std::memory_order_relaxed); }

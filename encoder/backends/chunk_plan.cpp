@@ -34,12 +34,13 @@ unsigned effective_threads(const parallel_options& par) noexcept {
 // each thread gets about four chunks to balance with.
 std::size_t chunk_size(std::size_t input_size, unsigned threads, std::size_t requested, std::size_t quantum) noexcept {
     std::size_t c = requested != 0 ? requested : std::max(default_min_chunk_bytes, input_size / (std::size_t{threads} * 4));
+    c = std::min(c, SIZE_MAX - quantum);                            // rounding up must not wrap
     c = std::max((c + quantum - 1) / quantum * quantum, quantum);  // up: 64 KiB stays one chunk
     if (input_size / c >= max_chunks) c = (input_size / max_chunks + quantum) / quantum * quantum;
     return c;
 }
 
-std::size_t chunk_count(std::size_t size, std::size_t chunk) noexcept { return (size + chunk - 1) / chunk; }
+std::size_t chunk_count(std::size_t size, std::size_t chunk) noexcept { return size / chunk + (size % chunk != 0); }
 
 // ------------------------------------------------------------------ encode
 
@@ -199,16 +200,17 @@ namespace calib64::detail {
 
 encode_result encode_chunked(chunk_executor exec, std::span<const std::uint8_t> in, std::span<char> out,
                              const encode_options& opts, const parallel_options& par) noexcept {
+    // Serial answers every error (unknown kernel, small buffer, a size whose length
+    // does not fit) and tiny inputs.
+    const std::size_t need = encoded_length(in.size(), opts.pad);
+    if (need == SIZE_MAX || out.size() < need || resolve_kernel(opts.kernel) == nullptr) return encode(in, out, opts);
     const unsigned threads = effective_threads(par);
     const std::size_t chunk = chunk_size(in.size(), threads, par.chunk_bytes, 3);
     const std::size_t chunks = chunk_count(in.size(), chunk);
-    // Serial answers tiny inputs and every error (unknown kernel, small buffer).
-    if (threads == 1 || chunks < 2 || resolve_kernel(opts.kernel) == nullptr ||
-        out.size() < encoded_length(in.size(), opts.pad))
-        return encode(in, out, opts);
+    if (threads == 1 || chunks < 2) return encode(in, out, opts);
     const encode_job job{in.data(), in.size(), out.data(), chunk, opts};
     exec({&encode_chunk, &job, chunks}, threads, par.pin_threads);
-    return {status::ok, encoded_length(in.size(), opts.pad)};
+    return {status::ok, need};
 }
 
 decode_result decode_chunked(chunk_executor exec, std::string_view in, std::span<std::uint8_t> out,

@@ -1,6 +1,6 @@
 // Internal: a fixed table of objects created on first use and kept until exit, found
 // afterwards with one atomic load (the executors' caches: a TBB arena per thread
-// count, a worker pool per thread count and pinning).
+// count, a worker pool per pinning).
 #pragma once
 
 #include <array>
@@ -17,6 +17,7 @@ public:
     lazy_slots(const lazy_slots&) = delete;
     lazy_slots& operator=(const lazy_slots&) = delete;
     ~lazy_slots() {
+        if (keep_) return;
         for (auto& slot : slots_) delete slot.load(std::memory_order_acquire);
     }
 
@@ -34,9 +35,16 @@ public:
         return p;
     }
 
+    // Makes the destructor leave every object as it is: in a forked child, where
+    // they are copies of objects the parent's threads were using (TBB's arenas
+    // above all, whose teardown would call into TBB's inherited state). The
+    // pointers stay in this table, so leak checkers still find the objects.
+    void keep_at_exit() noexcept { keep_ = true; }
+
 private:
     std::array<std::atomic<T*>, Slots> slots_{};
     std::mutex create_mutex_;
+    bool keep_ = false;
 };
 
 }  // namespace calib64::detail

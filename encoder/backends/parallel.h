@@ -24,6 +24,16 @@ struct chunk_job_spec {
     std::size_t count = 0;
 };
 
+// fork() gives the child only the forking thread: TBB's workers and the pool's
+// threads stay in the parent, and whatever they held (TBB's locks, a static's
+// initialization guard, the pools' mutex) stays held. So once a parallel executor
+// is about to be used, a pthread_atfork handler (registered at load) marks every
+// child (and its children), which then run the parallel backends serially, touch
+// none of that state, and neither join nor free the executors at exit.
+// executors_about_to_be_used() must come before the first touch of any of it.
+void executors_about_to_be_used() noexcept;
+[[nodiscard]] bool in_forked_child() noexcept;
+
 // Counters behind backend_statistics(b) (relaxed atomics).
 void count_executor_created(backend b) noexcept;
 void count_worker_started(backend b) noexcept;

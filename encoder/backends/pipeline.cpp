@@ -1,19 +1,23 @@
 // pipeline: a persistent pool of workers fed through a lock-free MPMC queue.
 //
-// One pool per (thread count, pinning): `threads - 1` workers plus the calling
-// thread, created on first use and kept until the process exits. A call pushes a
-// descriptor {job, chunk index} per chunk into the pool's preallocated
-// boost::lockfree::queue with bounded_push (never allocates); when the queue is
-// full the caller runs that chunk itself. The caller then works too: it runs chunk
-// 0 and pops descriptors until its job is done, and only then sleeps.
+// One pool per pinning setting (pinned, unpinned), created on first use, grown to
+// the largest thread count asked for and kept until the process exits: at most
+// 2 * (max_threads - 1) threads, however many thread counts the callers use. A call
+// for t threads lets at most t - 1 workers join it: it pushes that many "runner
+// tickets" {job} into the pool's preallocated boost::lockfree::queue with
+// bounded_push (never allocates). Whoever pops a ticket claims chunk indices from
+// the job's atomic counter until none are left, then retires the ticket. The caller
+// claims chunks too, then helps with whatever is queued (its own tickets or another
+// caller's) until its tickets are all retired, and only then sleeps. When the queue
+// is full the caller pushes no more tickets: fewer helpers, same result.
 //
 // Sleeping and waking use std::atomic wait/notify (futex), never locks and never
 // spinning beyond what the library does before it sleeps:
 //  - idle workers wait on `work_epoch_`; a producer bumps it after pushing and
-//    notifies only when someone sleeps (sleepers_ is checked after the bump, both
+//    wakes one sleeper per ticket (sleepers_ is checked after the bump, both
 //    seq_cst, so a worker about to sleep either sees the new epoch or is counted);
 //  - a caller waits on a completion slot owned by the pool, not on its job: the
-//    worker that finishes a job's last chunk must not touch the job afterwards
+//    thread that retires a job's last ticket must not touch the job afterwards
 //    (the caller may already have returned and freed it), so it bumps and
 //    notifies the slot, which lives as long as the pool.
 //
@@ -23,21 +27,25 @@
 // Shutdown: the registry is a function-local static; its destructor (at exit)
 // stops and joins every worker after the queue drains. Afterwards a flag with
 // trivial destruction makes later calls (other static destructors) run inline.
+// fork: a forked child has none of the workers; it runs inline and leaves the pools alone.
 #include <hwloc.h>
 
-#include <boost/lockfree/policies.hpp>
-#include <boost/lockfree/queue.hpp>
-
-#include <array>
-#include <atomic>
-#include <thread>
-#include <vector>
+#include <algorithm>
 
 #include "lazy_slots.h"
 #include "parallel.h"
 #include "platform/cpus.h"
+#include "worker_pool.h"
 
 namespace calib64::detail {
+
+struct pool_job {
+    chunk_job_spec spec;
+    std::atomic<std::size_t> next{0};         // the next chunk index to claim
+    std::atomic<std::size_t> tickets_out{0};  // tickets pushed and not yet retired
+    worker_pool::completion_slot* slot = nullptr;
+};
+
 namespace {
 
 constinit std::atomic<bool> pools_destroyed{false};
@@ -45,24 +53,6 @@ constinit std::atomic<bool> pools_destroyed{false};
 constinit thread_local bool this_thread_is_worker = false;
 // How many chunks this thread is running right now (callers run chunks too).
 constinit thread_local unsigned chunks_running_here = 0;
-
-struct job_state;
-
-// A queue element: trivially copyable, as boost::lockfree::queue requires.
-struct chunk_task {
-    job_state* job;
-    std::size_t index;
-};
-
-struct alignas(64) completion_slot {
-    std::atomic<std::uint32_t> epoch{0};
-};
-
-struct job_state {
-    chunk_job_spec spec;
-    std::atomic<std::size_t> remaining;
-    completion_slot* slot;
-};
 
 // Binds the calling thread to one PU of the index-th core (mod their count) among
 // those this process may use. Best effort: on any failure the thread stays unpinned.
@@ -89,129 +79,146 @@ void pin_this_thread(unsigned index) noexcept {
     }
 }
 
-class worker_pool {
-public:
-    static constexpr std::size_t queue_capacity = 4096;  // descriptors; fixed, preallocated
-
-    worker_pool(unsigned workers, bool pin) : queue_(queue_capacity) {
-        threads_.reserve(workers);
-        try {
-            for (unsigned i = 0; i < workers; ++i) {
-                // Workers take cores 1, 2, ...: the caller usually runs on one of its own.
-                threads_.emplace_back([this, i, pin] {
-                    if (pin) pin_this_thread(i + 1);
-                    work();
-                });
-                count_worker_started(backend::pipeline);
-            }
-        } catch (...) {
-            stop_and_join();  // the threads already started must not outlive a failed pool
-            throw;
-        }
-    }
-    worker_pool(const worker_pool&) = delete;
-    worker_pool& operator=(const worker_pool&) = delete;
-
-    ~worker_pool() { stop_and_join(); }
-
-    void run(const chunk_job_spec& spec) noexcept {
-        thread_local const unsigned my_slot = next_slot_.fetch_add(1, std::memory_order_relaxed) % slots_.size();
-        job_state job{spec, {spec.count}, &slots_[my_slot]};
-        bool woke = false;
-        for (std::size_t i = 1; i < spec.count; ++i) {
-            if (queue_.bounded_push(chunk_task{&job, i})) continue;
-            // Full: get the workers going on what is queued, and help.
-            if (!woke) wake_workers(), woke = true;
-            count_queue_full(backend::pipeline);
-            run_task({&job, i}, false);
-        }
-        wake_workers();
-        run_task({&job, 0}, false);
-        // Help until our job is done: run whatever is queued (ours or another
-        // caller's); sleep only when there is nothing left to take.
-        for (;;) {
-            if (job.remaining.load(std::memory_order_acquire) == 0) return;
-            chunk_task t;
-            if (queue_.pop(t)) {
-                run_task(t, false);
-                continue;
-            }
-            const std::uint32_t seen = job.slot->epoch.load(std::memory_order_acquire);
-            if (job.remaining.load(std::memory_order_acquire) == 0) return;
-            job.slot->epoch.wait(seen, std::memory_order_acquire);
-        }
-    }
-
-private:
-    static void run_task(chunk_task t, bool by_worker) noexcept {
-        job_state& job = *t.job;
-        completion_slot* slot = job.slot;  // read before our decrement may free the job
-        ++chunks_running_here;
-        job.spec.run(job.spec.context, t.index);
-        --chunks_running_here;
+// Claims and runs chunks of `job` until none are left.
+void run_claimed_chunks(pool_job& job, bool by_worker) noexcept {
+    ++chunks_running_here;
+    for (;;) {
+        const std::size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= job.spec.count) break;
+        job.spec.run(job.spec.context, i);
         count_chunk(backend::pipeline, by_worker);
-        if (job.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            // Last chunk: from here on `job` may be gone; only the slot is touched.
-            slot->epoch.fetch_add(1, std::memory_order_release);
-            slot->epoch.notify_all();
+    }
+    --chunks_running_here;
+}
+
+}  // namespace
+
+worker_pool::worker_pool(bool pin, std::size_t queue_capacity) : queue_(queue_capacity), pin_(pin) {}
+
+worker_pool::~worker_pool() { stop_and_join(); }
+
+// Starts workers until there are `workers`; returns how many there are (fewer when a
+// thread cannot be started: the calls still complete, with less help).
+unsigned worker_pool::grow_to(unsigned workers) noexcept {
+    const unsigned have = started_.load(std::memory_order_acquire);
+    if (have >= workers) return have;
+    const std::lock_guard lock(grow_mutex_);
+    try {
+        threads_.reserve(workers);
+        while (threads_.size() < workers) {
+            // Workers take cores 1, 2, ...: the caller usually runs on one of its own.
+            const auto index = static_cast<unsigned>(threads_.size());
+            threads_.emplace_back([this, index] {
+                if (pin_) pin_this_thread(index + 1);
+                work();
+            });
+            count_worker_started(backend::pipeline);
+            started_.store(static_cast<unsigned>(threads_.size()), std::memory_order_release);
         }
+    } catch (...) {
+        // Out of memory or threads: keep the workers we have.
     }
+    return static_cast<unsigned>(threads_.size());
+}
 
-    void stop_and_join() noexcept {
-        stopping_.store(true, std::memory_order_seq_cst);
-        work_epoch_.fetch_add(1, std::memory_order_seq_cst);
-        work_epoch_.notify_all();
-        for (auto& t : threads_) t.join();
+void worker_pool::run(const chunk_job_spec& spec, unsigned threads) noexcept {
+    thread_local const unsigned my_slot = next_slot_.fetch_add(1, std::memory_order_relaxed) % slots_.size();
+    const unsigned workers = grow_to(threads - 1);
+    pool_job job;
+    job.spec = spec;
+    job.slot = &slots_[my_slot];
+    const std::size_t wanted = std::min<std::size_t>({workers, threads - 1, spec.count - 1});
+    // Counted before the first push: a worker may retire its ticket at once.
+    job.tickets_out.store(wanted, std::memory_order_relaxed);
+    std::size_t pushed = 0;
+    while (pushed < wanted && queue_.bounded_push(ticket{&job})) ++pushed;
+    if (pushed < wanted) {
+        count_queue_full(backend::pipeline);
+        job.tickets_out.fetch_sub(wanted - pushed, std::memory_order_acq_rel);
     }
-
-    void wake_workers() noexcept {
-        work_epoch_.fetch_add(1, std::memory_order_seq_cst);
-        if (sleepers_.load(std::memory_order_seq_cst) != 0) work_epoch_.notify_all();
-    }
-
-    void work() noexcept {
-        this_thread_is_worker = true;
-        chunk_task t;
-        for (;;) {
-            if (queue_.pop(t)) {
-                run_task(t, true);
-                continue;
-            }
-            const std::uint32_t seen = work_epoch_.load(std::memory_order_seq_cst);
-            if (queue_.pop(t)) {
-                run_task(t, true);
-                continue;
-            }
-            if (stopping_.load(std::memory_order_seq_cst)) return;  // queue drained
-            sleepers_.fetch_add(1, std::memory_order_seq_cst);
-            work_epoch_.wait(seen, std::memory_order_seq_cst);
-            sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    wake(pushed);
+    run_claimed_chunks(job, false);
+    // Every chunk is claimed; wait until every ticket is retired (its holder done
+    // with our chunks and with `job`), helping with whatever is queued meanwhile.
+    for (;;) {
+        if (job.tickets_out.load(std::memory_order_acquire) == 0) return;
+        ticket t;
+        if (queue_.pop(t)) {
+            run_ticket(t, false);
+            continue;
         }
+        const std::uint32_t seen = job.slot->epoch.load(std::memory_order_acquire);
+        if (job.tickets_out.load(std::memory_order_acquire) == 0) return;
+        job.slot->epoch.wait(seen, std::memory_order_acquire);
     }
+}
 
-    boost::lockfree::queue<chunk_task, boost::lockfree::fixed_sized<true>> queue_;
-    alignas(64) std::atomic<std::uint32_t> work_epoch_{0};
-    alignas(64) std::atomic<std::uint32_t> sleepers_{0};
-    std::atomic<bool> stopping_{false};
-    std::atomic<unsigned> next_slot_{0};
-    std::array<completion_slot, 16> slots_{};
-    std::vector<std::thread> threads_;
-};
+void worker_pool::run_ticket(ticket t, bool by_worker) noexcept {
+    pool_job& job = *t.job;
+    completion_slot* slot = job.slot;  // read before our retirement may free the job
+    run_claimed_chunks(job, by_worker);
+    if (job.tickets_out.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The last ticket: from here on `job` may be gone; only the slot is touched.
+        slot->epoch.fetch_add(1, std::memory_order_release);
+        slot->epoch.notify_all();
+    }
+}
 
-// Slot threads + (pin ? max_threads + 1 : 0) holds the pool of that shape. Destroyed
-// at exit (every worker stopped and joined), after which calls run inline.
+void worker_pool::wake(std::size_t tickets) noexcept {
+    if (tickets == 0) return;
+    work_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    // One sleeper per ticket: a grown pool must not wake every worker for a small call.
+    const std::size_t asleep = std::min<std::size_t>(sleepers_.load(std::memory_order_seq_cst), tickets);
+    for (std::size_t i = 0; i < asleep; ++i) work_epoch_.notify_one();
+}
+
+void worker_pool::work() noexcept {
+    this_thread_is_worker = true;
+    ticket t;
+    for (;;) {
+        if (queue_.pop(t)) {
+            run_ticket(t, true);
+            continue;
+        }
+        const std::uint32_t seen = work_epoch_.load(std::memory_order_seq_cst);
+        if (queue_.pop(t)) {
+            run_ticket(t, true);
+            continue;
+        }
+        if (stopping_.load(std::memory_order_seq_cst)) return;  // queue drained
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        work_epoch_.wait(seen, std::memory_order_seq_cst);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void worker_pool::stop_and_join() noexcept {
+    const std::lock_guard lock(grow_mutex_);
+    stopping_.store(true, std::memory_order_seq_cst);
+    work_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    work_epoch_.notify_all();
+    for (auto& t : threads_) t.join();
+}
+
+namespace {
+
+// Slot 0: the unpinned pool, slot 1: the pinned one. Destroyed at exit (every worker
+// stopped and joined), after which calls run inline.
 struct pool_registry {
-    lazy_slots<worker_pool, 2 * (max_threads + 1)> slots;
-    ~pool_registry() { pools_destroyed.store(true, std::memory_order_release); }
+    lazy_slots<worker_pool, 2> slots;
+    ~pool_registry() {
+        pools_destroyed.store(true, std::memory_order_release);
+        if (in_forked_child()) slots.keep_at_exit();  // copies of pools whose threads live in the parent
+    }
 
-    worker_pool* get(unsigned threads, bool pin) noexcept {
-        return slots.get(threads + (pin ? max_threads + 1 : 0), [threads, pin]() -> worker_pool* {
+    worker_pool* get(bool pin) noexcept {
+        return slots.get(pin ? 1 : 0, [pin]() -> worker_pool* {
             try {
-                auto* p = new worker_pool(threads - 1, pin);
+                auto* p = new worker_pool(pin);
                 count_executor_created(backend::pipeline);
                 return p;
             } catch (...) {
-                return nullptr;  // cannot start threads: the caller runs the chunks itself
+                return nullptr;  // out of memory: the caller runs the chunks itself
             }
         });
     }
@@ -225,16 +232,22 @@ pool_registry& pools() noexcept {
 }  // namespace
 
 bool pipeline_must_run_inline() noexcept {
-    return this_thread_is_worker || chunks_running_here != 0 || pools_destroyed.load(std::memory_order_acquire);
+    return this_thread_is_worker || chunks_running_here != 0 || pools_destroyed.load(std::memory_order_acquire) ||
+           in_forked_child();
 }
 
 void run_in_pool(const chunk_job_spec& job, unsigned threads, bool pin_threads) noexcept {
-    worker_pool* pool = pipeline_must_run_inline() || threads < 2 ? nullptr : pools().get(threads, pin_threads);
+    threads = std::min(threads, max_threads);
+    worker_pool* pool = nullptr;
+    if (!pipeline_must_run_inline() && threads >= 2 && job.count >= 2) {
+        executors_about_to_be_used();  // before the registry's guard and mutex are touched
+        pool = pools().get(pin_threads);
+    }
     if (pool == nullptr) {
         for (std::size_t i = 0; i < job.count; ++i) job.run(job.context, i);
         return;
     }
-    pool->run(job);
+    pool->run(job, threads);
 }
 
 }  // namespace calib64::detail

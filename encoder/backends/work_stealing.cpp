@@ -37,9 +37,14 @@ namespace {
 constinit std::atomic<bool> arenas_destroyed{false};
 
 // Slot t holds the arena of t threads. Destroyed at exit, after which calls run inline.
+// Arenas own no threads (TBB's workers are shared and capped by its global limit),
+// so one per thread count stays bounded.
 struct arena_cache {
     lazy_slots<tbb::task_arena, max_threads + 1> slots;
-    ~arena_cache() { arenas_destroyed.store(true, std::memory_order_release); }
+    ~arena_cache() {
+        arenas_destroyed.store(true, std::memory_order_release);
+        if (in_forked_child()) slots.keep_at_exit();  // TBB's state here is the parent's: leave it alone
+    }
 
     tbb::task_arena* get(unsigned threads) noexcept {
         return slots.get(threads, [threads]() -> tbb::task_arena* {
@@ -67,15 +72,20 @@ void run_all_here(const chunk_job_spec& job) noexcept {
 
 }  // namespace
 
-bool arenas_gone() noexcept { return arenas_destroyed.load(std::memory_order_acquire); }
+// Also in a forked child: TBB there is a copy of the parent's, without its threads
+// and possibly with its locks held (about 14 of 220 children hung in TBB).
+bool arenas_gone() noexcept { return arenas_destroyed.load(std::memory_order_acquire) || in_forked_child(); }
 
 void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_threads: pipeline only*/) noexcept {
+    if (arenas_gone()) return run_all_here(job);
+    // Before the first touch of TBB (active_value below initializes it) or the cache.
+    executors_about_to_be_used();
     // TBB never runs more threads than its global limit (the hardware threads by
     // default) and warns on stderr when an arena asks for more, so ask for no more.
     const auto limit = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(limit, 1)));
     if (threads < 2) return run_all_here(job);
-    tbb::task_arena* arena = arenas_gone() ? nullptr : arenas().get(threads);
+    tbb::task_arena* arena = arenas().get(threads);
     if (arena == nullptr) return run_all_here(job);
     // Redundant with TBB's own guarantees, but visible to ThreadSanitizer, which
     // cannot see the synchronization inside the uninstrumented libtbb: the caller

@@ -2,7 +2,8 @@
 //
 // The whole codec API is on this page. Everything takes caller buffers and
 // returns a [[nodiscard]] result; nothing here throws except the std::string /
-// std::vector conveniences (std::bad_alloc only).
+// std::vector conveniences (std::bad_alloc, or std::length_error for a size no
+// string can hold).
 #pragma once
 
 #include <cstddef>
@@ -59,7 +60,8 @@ enum class status : std::uint8_t {
     bad_padding,         // '=' where it may not stand, or missing where required
     nonzero_trailing_bits,  // last quantum's unused bits are not zero (not canonical)
     truncated_input,     // input ends inside a quantum (offset: input size)
-    output_too_small,    // the caller's buffer cannot hold the result
+    output_too_small,    // the caller's buffer cannot hold the result (encode: also any input
+                         // over max_encodable_bytes, whose result no buffer could hold)
     kernel_unavailable,  // the forced kernel is not built or this CPU lacks it
 };
 
@@ -81,8 +83,15 @@ struct [[nodiscard]] decode_result {
 
 // ---------------------------------------------------------------- sizes
 
-// Exact number of characters encode() writes.
+// The longest input encode() takes: its padded encoding, SIZE_MAX - 3 characters,
+// is the longest that a size_t can count.
+inline constexpr std::size_t max_encodable_bytes = SIZE_MAX / 4 * 3;
+
+// Exact number of characters encode() writes; SIZE_MAX when `bytes` is over
+// max_encodable_bytes, an input every encode call refuses (output_too_small)
+// without reading it.
 [[nodiscard]] constexpr std::size_t encoded_length(std::size_t bytes, bool pad = true) noexcept {
+    if (bytes > max_encodable_bytes) return SIZE_MAX;
     return pad ? (bytes + 2) / 3 * 4 : bytes / 3 * 4 + (bytes % 3 == 0 ? 0 : bytes % 3 + 1);
 }
 
@@ -150,6 +159,10 @@ struct parallel_options {
     bool pin_threads = false;     // pipeline: pin workers to cores (hwloc)
 };
 
+// In a child made by fork() once a parallel backend was in use, both parallel
+// backends run serially (their threads stayed in the parent). End such a child with
+// _exit() or exec(): exit() runs oneTBB's destructors, which may hang there
+// (docs/backends.md).
 [[nodiscard]] encode_result encode_with(backend b, std::span<const std::uint8_t> in, std::span<char> out,
                                         const encode_options& opts = {},
                                         const parallel_options& par = {}) noexcept;
@@ -169,7 +182,7 @@ struct backend_stats {
     std::uint64_t workers_started = 0;    // persistent worker threads the backend started itself
     std::uint64_t chunks_by_workers = 0;  // chunks run by those workers
     std::uint64_t chunks_by_callers = 0;  // chunks the calling thread ran itself (it helps)
-    std::uint64_t queue_full = 0;         // chunks the caller ran because the work queue was full
+    std::uint64_t queue_full = 0;         // calls that found the work queue full (and took on more chunks themselves)
 };
 [[nodiscard]] backend_stats backend_statistics(backend b) noexcept;
 
@@ -224,7 +237,8 @@ struct stream_options {
     backend how = backend::serial;  // how each block's codec call runs
     parallel_options par{};         // for `how` (ignored by serial)
     unsigned workers = 0;           // block workers; 0: a default from the CPU count and `how`
-    std::size_t block_bytes = 0;    // input bytes per block; 0: default. Rounded to a multiple of 3 (encode) / 4 (decode)
+    std::size_t block_bytes = 0;    // input bytes per block; 0: default. Rounded down to a multiple of 3 (encode) / 4
+                                    // (decode), at most 1 GiB. Tiny blocks are correct but slow (tens of µs each)
     unsigned blocks_in_flight = 0;  // buffers in the pipeline; 0: 4 per worker, at most 64
     std::string_view input_name;    // names used in error messages ("" for fds: "standard input" / "fd N")
     std::string_view output_name;

@@ -4,6 +4,7 @@
 #include <calib64/calib64.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -47,10 +48,20 @@ std::optional<std::uint64_t> known_input_size(const std::string& path) {
     return static_cast<std::uint64_t>(st.st_size);
 }
 
+// --block-bytes below this is refused: every block costs a hand-off between three
+// threads (tens of µs on a loaded machine), so 4-byte blocks took 18-40 s for 5 MiB;
+// from one page up the cost stays within about 2x of the default (docs/cli.md).
+constexpr std::uint64_t min_block_bytes = 4096;
+constexpr std::uint64_t max_block_bytes = std::uint64_t{1} << 30;
+
 struct cli_options {
     bool decode = false;
     bool ignore_garbage = false;
     std::size_t wrap_columns = 76;
+    // Which direction-specific flags were given, for the encode / decode subcommands.
+    bool decode_given = false;
+    bool wrap_given = false;
+    bool strict_given = false;
     bool url = false;
     bool no_pad = false;
     bool strict = false;
@@ -98,7 +109,7 @@ void print_usage(std::FILE* to, const char* program) {
     std::fprintf(to,
                  "      --threads=N       serial: N block workers; otherwise N threads per block (1-%u)\n"
                  "      --kernel=NAME     force a SIMD kernel: %s\n"
-                 "      --block-bytes=N   input bytes per streamed block, e.g. 1MiB (memory is a few blocks)\n"
+                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is a few blocks)\n"
                  "\n"
                  "Subcommands:\n",
                  max_threads, detail::names_in_words(detail::kernel_rows, detail::automatic_kernel_name).c_str());
@@ -120,6 +131,28 @@ void print_usage(std::FILE* to, const char* program) {
 int usage_error(const char* program, const std::string& what) {
     std::fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", program, what.c_str(), program);
     return exit_failure;
+}
+
+// -w COLS read exactly as coreutils 9.1 reads it (xstrtoimax, base 10, no suffix):
+// C-locale whitespace, then an optional sign, then only digits. A negative value is
+// an error ("-0" is 0); a value above INTMAX_MAX means no wrapping, as 0 does.
+std::optional<std::size_t> parse_wrap(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size() && (text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r'))) ++i;
+    bool negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+    if (i == text.size()) return std::nullopt;
+    constexpr std::uint64_t intmax = static_cast<std::uint64_t>(INTMAX_MAX);
+    std::uint64_t value = 0;
+    bool too_large = false;
+    for (; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+        const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (value > (intmax - digit) / 10) too_large = true;
+        else value = value * 10 + digit;
+    }
+    if (negative) return value == 0 && !too_large ? std::optional<std::size_t>(0) : std::nullopt;
+    return too_large ? 0 : static_cast<std::size_t>(value);
 }
 
 template <typename T>
@@ -165,12 +198,15 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
         const int c = getopt_long(argc, argv, ":diw:o:", long_options, nullptr);
         if (c == -1) break;
         switch (c) {
-            case 'd': o.decode = true; break;
+            case 'd': o.decode = o.decode_given = true; break;
             case 'i': o.ignore_garbage = true; break;
-            case 'w':
-                if (!parse_number(optarg, o.wrap_columns))
-                    return usage_error(program, std::string("invalid wrap size: '") + optarg + "'");
+            case 'w': {
+                const std::optional<std::size_t> cols = parse_wrap(optarg);
+                if (!cols) return usage_error(program, std::string("invalid wrap size: '") + optarg + "'");
+                o.wrap_columns = *cols;
+                o.wrap_given = true;
                 break;
+            }
             case 'o': o.output = optarg; break;
             case opt_help: print_usage(stdout, program); return exit_ok;
             case opt_version: {
@@ -184,7 +220,7 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
             }
             case opt_url: o.url = true; break;
             case opt_no_pad: o.no_pad = true; break;
-            case opt_strict: o.strict = true; break;
+            case opt_strict: o.strict = o.strict_given = true; break;
             case opt_backend: {
                 const std::string_view name = optarg;
                 if (name == "auto") {
@@ -214,9 +250,9 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
             case opt_block_bytes: {
                 std::string why;
                 const auto size = common::parse_size(optarg, &why);
-                if (!size || *size == 0 || *size > (std::uint64_t{1} << 30))
-                    return usage_error(program, std::string("invalid block size: '") + optarg + "'" +
-                                                    (why.empty() ? " (1 B to 1 GiB)" : " (" + why + ")"));
+                if (!size || *size < min_block_bytes || *size > max_block_bytes)
+                    return usage_error(program, std::string("invalid block size: '") + optarg + "' (" +
+                                                    (why.empty() ? "" : why + "; ") + "4 KiB to 1 GiB)");
                 o.block_bytes = static_cast<std::size_t>(*size);
                 break;
             }
@@ -235,13 +271,30 @@ std::optional<int> parse(int argc, char** argv, const char* program, cli_options
     return std::nullopt;
 }
 
+// `calib64 encode` / `calib64 decode` name the direction, so a flag of the other
+// direction is a mistake worth stopping for (plain `calib64 -d -w 5`, like
+// coreutils, ignores -w instead).
+std::optional<std::string> contradiction(const cli_options& o, direction_choice forced) {
+    if (forced == direction_choice::encode) {
+        if (o.decode_given) return "-d/--decode contradicts the 'encode' subcommand (use 'calib64 decode')";
+        if (o.ignore_garbage) return "-i/--ignore-garbage applies to decoding; the 'encode' subcommand refuses it";
+        if (o.strict_given) return "--strict applies to decoding; the 'encode' subcommand refuses it";
+    } else if (o.wrap_given) {
+        return "-w/--wrap applies to encoding; the 'decode' subcommand refuses it";
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 int run_base64(int argc, char** argv, direction_choice forced) {
     const char* program = "calib64";
     cli_options o;
     if (const std::optional<int> stop = parse(argc, argv, program, o)) return *stop;
-    if (forced != direction_choice::from_flags) o.decode = forced == direction_choice::decode;
+    if (forced != direction_choice::from_flags) {
+        if (const std::optional<std::string> why = contradiction(o, forced)) return usage_error(program, *why);
+        o.decode = forced == direction_choice::decode;
+    }
 
     stream_options so;
     so.block_bytes = o.block_bytes;

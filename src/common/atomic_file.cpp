@@ -21,8 +21,11 @@ std::string errno_words(int e) { return std::strerror(e); }
 // signal handler only reads memory that exists and calls unlink().
 constexpr std::size_t max_pending = 64;
 constexpr std::size_t max_pending_path = 4096;
+// A slot is claimed, then its path copied, then marked ready: a handler that
+// interrupts the copy sees "claimed" and skips the half-written path.
+enum slot_state : int { slot_free, slot_claimed, slot_ready };
 struct pending_slot {
-    std::atomic<bool> used{false};
+    std::atomic<int> state{slot_free};
     char path[max_pending_path];
 };
 constinit std::array<pending_slot, max_pending> pending{};  // trivially destructible: valid until the process ends
@@ -30,11 +33,11 @@ constinit std::array<pending_slot, max_pending> pending{};  // trivially destruc
 int register_pending(const std::string& path) noexcept {
     if (path.size() >= max_pending_path) return -1;
     for (std::size_t i = 0; i < max_pending; ++i) {
-        bool expected = false;
-        if (!pending[i].used.load(std::memory_order_relaxed) &&
-            pending[i].used.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+        int expected = slot_free;
+        if (pending[i].state.load(std::memory_order_relaxed) == slot_free &&
+            pending[i].state.compare_exchange_strong(expected, slot_claimed, std::memory_order_acquire)) {
             std::memcpy(pending[i].path, path.c_str(), path.size() + 1);
-            std::atomic_signal_fence(std::memory_order_seq_cst);
+            pending[i].state.store(slot_ready, std::memory_order_release);
             return static_cast<int>(i);
         }
     }
@@ -42,7 +45,7 @@ int register_pending(const std::string& path) noexcept {
 }
 
 void release_pending(int slot) noexcept {
-    if (slot >= 0) pending[static_cast<std::size_t>(slot)].used.store(false, std::memory_order_release);
+    if (slot >= 0) pending[static_cast<std::size_t>(slot)].state.store(slot_free, std::memory_order_release);
 }
 
 std::string directory_of(const std::string& path) {
@@ -101,17 +104,24 @@ atomic_file::atomic_file(const std::filesystem::path& target) {
     const std::size_t slash = final_.rfind('/');
     const std::string base = slash == std::string::npos ? final_ : final_.substr(slash + 1);
     std::random_device entropy;
+    int open_errno = 0;
     for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
         temp_ = fmt::format("{}/.{}.tmp-{}-{:08x}", dir, base, ::getpid(), entropy());
+        // Registered before the file exists, so no signal can come between its
+        // creation and its registration (unlinking a name not yet created is harmless).
+        pending_slot_ = register_pending(temp_);
         fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd_ < 0 && errno != EEXIST) break;
+        if (fd_ >= 0) break;
+        open_errno = errno;
+        release_pending(pending_slot_);
+        pending_slot_ = -1;
+        if (open_errno != EEXIST) break;
     }
     if (fd_ < 0) {
-        error_ = fmt::format("cannot create '{}' (temporary file in '{}'): {}", target.string(), dir, errno_words(errno));
+        error_ = fmt::format("cannot create '{}' (temporary file in '{}'): {}", target.string(), dir, errno_words(open_errno));
         temp_.clear();
         return;
     }
-    pending_slot_ = register_pending(temp_);
     ::fchmod(fd_, exists ? (st.st_mode & 07777) : new_file_mode());
 }
 
@@ -187,7 +197,7 @@ std::string write_file_atomic(const std::filesystem::path& path, std::string_vie
 
 void remove_pending_temporaries() noexcept {
     for (pending_slot& s : pending)
-        if (s.used.load(std::memory_order_acquire)) ::unlink(s.path);
+        if (s.state.load(std::memory_order_acquire) == slot_ready) ::unlink(s.path);
 }
 
 }  // namespace calib64::common

@@ -44,6 +44,9 @@ namespace {
 // touch few fresh pages; 192 KiB of input costs ~0.5k read() calls per 100 MiB.
 constexpr std::size_t default_encode_block_bytes = 192 * 1024;  // 3 * 64 Ki
 constexpr std::size_t default_decode_block_chars = 256 * 1024;
+// Larger requests are clamped: a block's buffers are allocated whole, and sizes near
+// SIZE_MAX would wrap the arithmetic that sizes them.
+constexpr std::size_t max_block_bytes = std::size_t{1} << 30;
 constexpr std::size_t carry_room = 4;                    // room for the carried 0-3 characters
 constexpr std::size_t read_piece_bytes = 64 * 1024;    // decode reads: counted while in L2
 constexpr std::size_t wrap_subchunk_bytes = 12 * 1024;  // encode-then-wrap step; stays in L1
@@ -267,10 +270,10 @@ public:
         blocks_ = std::max(so.blocks_in_flight != 0 ? so.blocks_in_flight : std::min(4 * workers_, 64u), 3u);
         workers_ = std::min(workers_, blocks_);  // a worker without a block would only idle
         if (cfg.dir == direction::encode) {
-            const std::size_t want = so.block_bytes != 0 ? so.block_bytes : default_encode_block_bytes;
+            const std::size_t want = so.block_bytes != 0 ? std::min(so.block_bytes, max_block_bytes) : default_encode_block_bytes;
             capacity_ = std::max<std::size_t>(3, want / 3 * 3);
         } else {
-            const std::size_t want = so.block_bytes != 0 ? so.block_bytes : default_decode_block_chars;
+            const std::size_t want = so.block_bytes != 0 ? std::min(so.block_bytes, max_block_bytes) : default_decode_block_chars;
             capacity_ = std::max<std::size_t>(4, want / 4 * 4);
         }
         values_ = detail::values_of(cfg.dir == direction::encode ? cfg.enc.alpha : cfg.dec.alpha);
