@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Builds calib64 and runs its test suite; the README's test command.
 #
-#   tools/test.sh                  release build, every test
-#   tools/test.sh --sanitize=address,undefined   (or thread) also a sanitizer build
+#   tools/test.sh                  release build, every test (doctest suites and the Python module's pytest)
+#   tools/test.sh --sanitize=address,undefined   (or thread) also a full sanitizer build of everything
 #   tools/test.sh --arm            also cross-build for aarch64 and run the kernel tests in qemu
 #   tools/test.sh --fuzz           also replay the fuzzer's corpus (tools/fuzz-replay.sh; needs clang)
-#   tools/test.sh --ci             release + ASan/UBSan + Arm + fuzz replay + the offline pip install test
-#                                  (what CI runs)
-#   tools/test.sh --all            release + ASan/UBSan + TSan + Arm + fuzz replay (~30 min on 2 cores)
+#   tools/test.sh --pip            also the offline `pip install .` into a venv (tests/python/test_pip_install.py)
+#   tools/test.sh --ci             what CI runs, within its 8 minutes on 2 cores (below)
+#   tools/test.sh --all            release + full ASan/UBSan + TSan + Arm + fuzz replay + pip (~30 min on 2 cores)
+#
+# --ci: the release suite (benchmarks not built), an ASan+UBSan build of the library,
+# the CLI and their suites (kernels, backends, streams_cli, runtime) at -O0 with the
+# kernels optimised (calibrate/ and the Python module left out: the compile time of
+# Google Benchmark, fmt and nlohmann-json under the sanitizers would double the run;
+# --sanitize=address,undefined and --all build them), the Arm kernel tests under qemu,
+# and the fuzz corpus replay. The release tests run while the sanitizer build
+# compiles: half their time is waiting on pipes, FIFOs and child processes.
 #
 # Ends with one line `N passed, N failed`: doctest test cases summed over every run,
 # plus the pytest tests of the Python module (meson test 'python', release build).
@@ -15,14 +23,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 sanitizers=()
+ci_asan=0
 arm=0
 fuzz=0
+benchmarks=true
 for arg in "$@"; do
   case "$arg" in
     --sanitize=*) sanitizers+=("${arg#--sanitize=}") ;;
     --arm) arm=1 ;;
     --fuzz) fuzz=1 ;;
-    --ci) sanitizers=(address,undefined); arm=1; fuzz=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
+    --pip) export CALIB64_TEST_PIP_INSTALL=1 ;;
+    --ci) ci_asan=1; arm=1; fuzz=1; benchmarks=false ;;
     --all) sanitizers=(address,undefined thread); arm=1; fuzz=1; export CALIB64_TEST_PIP_INSTALL=1 ;;
     *) echo "test.sh: unknown option $arg" >&2; exit 2 ;;
   esac
@@ -34,30 +45,58 @@ extra=()
 tools/install-deps.sh "${extra[@]}" || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 broken=0
-# Runs one meson build dir's tests and adds its doctest counts to the totals.
-run_suite() {
+# meson setup (or reconfigure) and build one dir; false when either fails.
+build_dir() {
   local dir=$1; shift
   echo "=== $dir: meson setup $*"
   if [[ -d $dir ]]; then
     meson setup --reconfigure "$dir" "$@" >"$dir.setup.log" 2>&1
   else
     meson setup "$dir" "$@" >"$dir.setup.log" 2>&1
-  fi || { cat "$dir.setup.log"; broken=$((broken + 1)); return; }
-  ninja -C "$dir" || { broken=$((broken + 1)); return; }
-  meson test -C "$dir" --print-errorlogs --num-processes 1 || true
-  read -r p f < <(python3 tools/doctest_counts.py "$dir/meson-logs/testlog.json")
+  fi || { cat "$dir.setup.log"; broken=$((broken + 1)); return 1; }
+  ninja -C "$dir" || { broken=$((broken + 1)); return 1; }
+}
+# Runs one built dir's tests (output to DIR.test.log, shown at the end).
+test_dir() {
+  meson test -C "$1" --print-errorlogs --num-processes 1 >"$1.test.log" 2>&1 || true
+}
+# Shows a dir's test output and adds its doctest / pytest counts to the totals.
+count_dir() {
+  cat "$1.test.log"
+  read -r p f < <(python3 tools/doctest_counts.py "$1/meson-logs/testlog.json")
   passed=$((passed + p)) failed=$((failed + f))
+}
+sanitizer_env() {
+  local supp=""
+  [[ -f tests/tsan.supp ]] && supp=$PWD/tests/tsan.supp
+  export TSAN_OPTIONS="halt_on_error=1${supp:+ suppressions=$supp}" UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1"
 }
 
 # -Dpython=enabled: a missing python3-dev fails the run instead of skipping the module.
-run_suite build-test -Dbuildtype=release -Dpython=enabled
-tsan_supp=""
-[[ -f tests/tsan.supp ]] && tsan_supp=$PWD/tests/tsan.supp
+release_ok=0
+build_dir build-test -Dbuildtype=release -Dpython=enabled -Dbenchmarks=$benchmarks && release_ok=1
+if [[ $ci_asan == 1 ]]; then
+  # The release tests in the background while the sanitizer build compiles.
+  tester=""
+  if [[ $release_ok == 1 ]]; then
+    test_dir build-test &
+    tester=$!
+  fi
+  sanitizer_env
+  asan_ok=0
+  build_dir build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false \
+    -Dcalibrate=disabled -Dpython=disabled && asan_ok=1
+  [[ -n $tester ]] && wait "$tester"
+  [[ $release_ok == 1 ]] && count_dir build-test
+  [[ $asan_ok == 1 ]] && { test_dir build-asan; count_dir build-asan; }
+else
+  [[ $release_ok == 1 ]] && { test_dir build-test; count_dir build-test; }
+fi
 for s in "${sanitizers[@]}"; do
   env_name=${s//,/-}
-  TSAN_OPTIONS="halt_on_error=1${tsan_supp:+ suppressions=$tsan_supp}" \
-  UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
-  run_suite "build-$env_name" -Dbuildtype=debugoptimized -Db_sanitize="$s" -Db_lundef=false -Dbenchmarks=false
+  sanitizer_env
+  build_dir "build-$env_name" -Dbuildtype=debugoptimized -Db_sanitize="$s" -Db_lundef=false -Dbenchmarks=false &&
+    { test_dir "build-$env_name"; count_dir "build-$env_name"; }
 done
 if [[ $arm == 1 ]]; then
   if tools/test-arm.sh >build-arm.log 2>&1; then
