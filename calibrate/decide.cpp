@@ -8,11 +8,14 @@
 namespace calib64::calib {
 
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t size, salt s, std::uint64_t offset) {
-    const std::uint64_t b = static_cast<std::uint64_t>(s) + offset;
-    std::uint64_t h = seed ^ (size * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full);
-    h ^= h >> 31;
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 29);
+    auto mix = [](std::uint64_t h) {  // splitmix64's finaliser
+        h ^= h >> 30;
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 27;
+        h *= 0x94d049bb133111ebull;
+        return h ^ (h >> 31);
+    };
+    return mix(mix(mix(seed ^ mix(size)) ^ static_cast<std::uint64_t>(s)) ^ offset);
 }
 
 namespace {
@@ -65,7 +68,8 @@ std::vector<std::vector<double>> loss_matrix(const std::vector<size_analysis>& s
     return loss;
 }
 
-std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes, const plan_choice& plan) {
+std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes, const plan_choice& plan,
+                                                     std::uint64_t seed) {
     std::vector<runtime::switch_point> out;
     for (std::size_t k = 0; k < plan.segments.size(); ++k) {
         const segment& seg = plan.segments[k];
@@ -81,7 +85,7 @@ std::vector<runtime::switch_point> switch_points_from(const std::vector<size_ana
         // work) and says nothing about where the crossover lies.
         std::size_t lo = i;
         while (lo > 0 && sizes[lo - 1].loss[nb] == 0 && !sizes[lo - 1].single_chunk[nb]) --lo;
-        // Last size up to which the previous backend stays measurably fine.
+        // The first size past i where the previous backend loses (or the last size).
         std::size_t hi = i;
         while (hi + 1 < sizes.size() && sizes[hi].loss[pb] == 0) ++hi;
         // Between sizes[lo] and sizes[i] the two backends tied: the crossover lies
@@ -92,7 +96,8 @@ std::vector<runtime::switch_point> switch_points_from(const std::vector<size_ana
         sp.ci_low_bytes = std::min(sizes[lo].size_bytes, sp.from_bytes);
         sp.ci_high_bytes = std::max(sizes[hi].size_bytes, sp.from_bytes);
         const size_analysis& at = sizes[i];
-        const paired_comparison r = compare_paired(at.samples[nb], at.samples[pb], noise_band, at.size_bytes);
+        const paired_comparison r =
+            compare_paired(at.samples[nb], at.samples[pb], noise_band, mix_seed(seed, at.size_bytes, salt::switch_reason, nb));
         sp.reason = fmt::format("{} from {}: {}/{} = {} at {}{}; the switch could lie anywhere in {}-{} without a measured loss",
                                 backend_name(sp.how), format_size(sp.from_bytes), backend_name(sp.how),
                                 backend_name(all_backends[pb]), ratio_words(r.ratio), format_size(at.size_bytes),
@@ -160,11 +165,14 @@ contest_choice decide_contest(const std::vector<contest_point>& points, std::uin
             return std::min<std::uint64_t>(above - granule, static_cast<std::uint64_t>(static_cast<double>(points[k - 1].size_bytes) * step));
         return points[static_cast<std::size_t>(j)].size_bytes;
     };
-    out.low = size_at(static_cast<std::ptrdiff_t>(lo) - 1) + granule;
-    out.high = size_at(static_cast<std::ptrdiff_t>(hi));
+    // The switch stays strictly between its neighbours: (below, above).
+    const std::uint64_t floor = below + granule;
+    const std::uint64_t ceiling = std::max(floor, above > granule ? above - granule : floor);
+    auto inside = [&](std::uint64_t v) { return std::min(std::max(v, floor), ceiling); };
+    out.low = inside(size_at(static_cast<std::ptrdiff_t>(lo) - 1) + granule);
+    out.high = inside(size_at(static_cast<std::ptrdiff_t>(hi)));
     if (out.low > out.high) std::swap(out.low, out.high);
-    out.from = std::clamp(geometric_midpoint(out.low, out.high, granule), out.low, out.high);
-    out.from = std::clamp(out.from, below + granule, above > granule ? above - granule : above);
+    out.from = inside(std::min(std::max(geometric_midpoint(out.low, out.high, granule), out.low), out.high));
     out.words = out.settled
                     ? fmt::format("settled head to head: the switch can lie anywhere in {}-{} without a measured loss; placed at {}",
                                   format_size(out.low), format_size(out.high), format_size(out.from))

@@ -18,9 +18,9 @@ void analyse_size(size_analysis& a, std::uint64_t seed);
 [[nodiscard]] std::vector<std::vector<double>> loss_matrix(const std::vector<size_analysis>& sizes);
 
 // Switch points from a plan over the analysed sizes, with the interval over which
-// each could move without a measured loss.
+// each could move without a measured loss (`seed`: the run's, for the reason's ratio).
 [[nodiscard]] std::vector<runtime::switch_point> switch_points_from(const std::vector<size_analysis>& sizes,
-                                                                    const plan_choice& plan);
+                                                                    const plan_choice& plan, std::uint64_t seed = 0);
 
 // The picker for kernels and tuning: a candidate replaces the reference only if it
 // wins (beyond the noise band) at some size and loses at none; among several, the

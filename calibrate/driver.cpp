@@ -25,21 +25,21 @@ mode_config quick_mode() {
             .contest_s = 1.0, .validation_s = 1.5, .min_rounds = 3, .max_rounds = 4, .min_sample_s = 0.3e-3,
             .max_sample_s = 1.5e-3, .grid_per_octave = 1, .dense_per_octave = 1, .all_note_points = false,
             .refine_depth = 1, .contest_sizes = 3, .validation_sizes = 4, .max_quiet_wait_s = 3,
-            .chunk_bytes = {0, 1u << 20}};
+            .time_limit_s = 9.5, .chunk_bytes = {0, 1u << 20}};
 }
 mode_config default_mode() {
     return {.name = "default", .roofline_s = 2.5, .kernels_s = 2.5, .tuning_s = 6, .sweep_s = 18, .refine_s = 4,
             .contest_s = 8, .validation_s = 7, .min_rounds = 5, .max_rounds = 25, .min_sample_s = 0.5e-3,
             .max_sample_s = 3e-3, .grid_per_octave = 2, .dense_per_octave = 4, .all_note_points = true,
             .refine_depth = 2, .contest_sizes = 5, .validation_sizes = 8, .max_quiet_wait_s = 30,
-            .chunk_bytes = {0, 256u << 10, 1u << 20, 4u << 20}};
+            .time_limit_s = 57, .chunk_bytes = {0, 256u << 10, 1u << 20, 4u << 20}};
 }
 mode_config thorough_mode() {
     return {.name = "thorough", .roofline_s = 10, .kernels_s = 10, .tuning_s = 30, .sweep_s = 120, .refine_s = 30,
             .contest_s = 40, .validation_s = 30, .min_rounds = 9, .max_rounds = 41, .min_sample_s = 1e-3,
             .max_sample_s = 10e-3, .grid_per_octave = 3, .dense_per_octave = 8, .all_note_points = true,
             .refine_depth = 3, .contest_sizes = 7, .validation_sizes = 12, .max_quiet_wait_s = 120,
-            .chunk_bytes = {0, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 16u << 20}};
+            .time_limit_s = 600, .chunk_bytes = {0, 64u << 10, 256u << 10, 1u << 20, 4u << 20, 16u << 20}};
 }
 
 namespace {
@@ -128,16 +128,24 @@ std::optional<int> parse(int argc, char** argv, cli_options& opt) {
 }
 
 // SIGINT only sets a flag (measurements stop at the next run); a second Ctrl-C
-// kills as usual. Restored when the calibration ends.
+// removes any temporary file being written and ends the process by that signal.
+// Restored when the calibration ends.
+void on_interrupt(int signal_number) {
+    if (!interrupted.exchange(true)) return;
+    common::remove_pending_temporaries();  // async-signal-safe: unlink() only
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+}
+
 struct interrupt_guard {
     struct sigaction old_int {};
     struct sigaction old_term {};
     interrupt_guard() {
         interrupted = false;
         struct sigaction sa {};
-        sa.sa_handler = [](int) { interrupted = true; };
+        sa.sa_handler = on_interrupt;
         sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_RESETHAND;
+        sa.sa_flags = 0;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
     }
@@ -166,8 +174,15 @@ bool run_phases(phase_context& ctx) {
     return repair(ctx);
 }
 
-// Every file is written whole (temporary file + rename), the profile last.
+// Every file is written whole (temporary file + rename), the profile last; the
+// profile is checked before anything is written, so a profile that would not save
+// leaves no new report beside an old profile.
 std::string write_outputs(const calibration& cal, const engine& eng) {
+    if (const auto errors = runtime::validate_profile(cal.prof); !errors.empty()) {
+        std::string all;
+        for (const auto& e : errors) all += "\n  " + runtime::to_string(e);
+        return "the profile did not validate:" + all;
+    }
     std::error_code ec;
     std::filesystem::create_directories(cal.out_dir, ec);
     if (ec) return fmt::format("cannot create {}: {}", cal.out_dir.string(), ec.message());
@@ -217,8 +232,10 @@ int calibrate_main(int argc, char** argv) {
     cal.prof = runtime::new_profile(cal.topo);
     cal.phases.push_back({"setup (probe, quiet machine, buffers)", elapsed(), 0, 0});
 
-    // 2. The phases.
+    // 2. The phases, all measuring within the mode's time limit.
     phase_context ctx{eng, *load, cal, {}, 2};
+    ctx.elapsed = elapsed;
+    ctx.deadline_s = cal.wait.waited_s + cal.mode.time_limit_s;
     if (!run_phases(ctx)) return fail(ctx.error);
     cal.check_after = check_machine(cpus, 100);
     write_audit(cal);

@@ -67,7 +67,6 @@ public:
     [[nodiscard]] int rounds_run() const override { return rounds_run_; }
 
     [[nodiscard]] const std::string& error() const override { return error_; }
-    // Every run Google Benchmark reported, as its JSON (merged over all calls).
     // Google Benchmark's JSON of every run so far (merged over all calls, each run
     // tagged with its phase, round and size), under a "calib64" object of `tags`.
     [[nodiscard]] std::string raw_json_text(const std::vector<std::pair<std::string, std::string>>& tags) const;

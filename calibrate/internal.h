@@ -33,7 +33,8 @@ inline constexpr double noise_band = 0.03;
 // An interval wider than this (relative) is flagged unstable.
 inline constexpr double wide_interval = 0.10;
 inline constexpr double validation_target = 0.97;
-// A switch point whose interval spans more than this ratio is settled head to head.
+// Every switch point is settled head to head across its interval; one narrower than
+// this ratio (pinned by the grid alone) is widened to +-40% around the switch first.
 inline constexpr double contest_interval_ratio = 1.15;
 
 using common::format_size;
@@ -52,6 +53,9 @@ struct mode_config {
     int contest_sizes = 5;                              // sizes spread across a contested switch's interval
     int validation_sizes = 8;                           // held-out sizes per operation
     double max_quiet_wait_s = 30;                       // how long to wait for a busy machine to settle
+    // All measuring (not the quiet wait) ends by then: a repair or a phase measured
+    // again gets what is left, or is skipped and the report says so.
+    double time_limit_s = 57;
     std::vector<std::uint64_t> chunk_bytes;             // tuning's chunk sizes; 0 = the library's default
     [[nodiscard]] double total_budget_s() const {
         return roofline_s + kernels_s + tuning_s + sweep_s + refine_s + contest_s + validation_s;
@@ -63,21 +67,28 @@ struct mode_config {
 
 // Salts that give each statistic its own bootstrap stream from the calibration's
 // seed, so no two resampled quantities share random numbers (and a rerun with the
-// same --seed resamples identically).
+// same --seed resamples identically). The offset (a backend index, kernel id,
+// setting, switch or phase number) is hashed apart from the salt, so the streams
+// stay distinct however many rows the catalog grows.
 enum class salt : std::uint64_t {
-    sweep_mean = 0,      // + backend index
-    sweep_paired = 10,   // + backend index
-    kernel_mean = 20,    // + kernel id
-    kernel_paired = 40,  // + kernel id
-    contest_paired = 60,
-    validation_paired = 77,  // + backend index
-    roofline_mean = 99,
-    drift = 111,
-    tuning_mean = 131,     // + setting index
-    tuning_paired = 977,   // + setting index
-    compare_paired = 5,
+    sweep_mean = 1,         // offset: backend index
+    sweep_paired,           // offset: backend index
+    switch_reason,          // offset: backend index
+    kernel_mean,            // offset: kernel id
+    kernel_paired,          // offset: kernel id
+    contest_old,            // offset: switch number
+    contest_new,            // offset: switch number
+    contest_paired,         // offset: switch number
+    validation_paired,      // offset: backend index
+    roofline_mean,
+    drift_level,            // offset: phase number * 2 + attempt
+    drift_shift,            // offset: phase number * 2 + attempt
+    tuning_mean,            // offset: setting index
+    tuning_paired,          // offset: setting index
+    compare_paired,
 };
-// A bootstrap seed for one statistic: the run's seed, the size it is about, its salt.
+// A bootstrap seed for one statistic: the run's seed, the size it is about, its salt
+// and offset.
 [[nodiscard]] std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t size, salt s, std::uint64_t offset = 0);
 
 // ------------------------------------------------------------------ results
@@ -189,7 +200,8 @@ struct calibration {
     std::vector<validation_detail> validation_before_repair;  // the first one, when it led to a repair
     std::vector<std::string> repair_sizes;                   // "encode 459.5 KiB": sizes the repair added
     std::vector<phase_drift> drift;
-    bool unstable_machine = false;  // the machine changed state during a phase, twice
+    bool unstable_machine = false;  // the machine changed state during a phase, and again when it was redone
+    std::vector<std::string> cut_short;  // steps the time limit shortened or skipped, in words
     std::vector<phase_time> phases;
     double total_seconds = 0;
     runtime::profile prof;

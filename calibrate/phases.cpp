@@ -57,20 +57,35 @@ cell make_cell(const std::string& phase, const std::string& op, const std::strin
     return c;
 }
 
-// Measures `cells` as one phase, with the drift reference cell in every round. When
-// the reference shows the machine changing state during the phase, the phase is
-// measured once more (while redos last); if it drifts again, the calibration is
-// marked as measured on an unstable machine. Records the phase's time and drift.
+enum class drift_watch : std::uint8_t { on, off };
+
+// The phase's budget, cut to what the calibration's time limit leaves (noted).
+double budget_within_limit(phase_context& ctx, const std::string& name, double budget_s) {
+    const double left = ctx.remaining_s();
+    if (left >= budget_s) return budget_s;
+    ctx.cal.cut_short.push_back(fmt::format("{}: {:.1f} s of its {:.1f} s budget were left", name, std::max(left, 0.0), budget_s));
+    return std::max(left, 0.0);  // the measurer still runs its minimum rounds
+}
+
+// Measures `cells` as one phase, with the drift reference cell in every round (unless
+// `watch` is off: the roofline's spinning team would slow the reference). When the
+// reference shows the machine changing state during the phase, the phase is measured
+// once more (while redos and time last); if it drifts again, the calibration is marked
+// as measured on an unstable machine. Records the phase's time and drift.
 bool run_phase(phase_context& ctx, const std::string& name, std::vector<cell>& cells, double budget_s,
-               const settled_fn& settled = {}) {
+               const settled_fn& settled = {}, drift_watch watch = drift_watch::on) {
     calibration& cal = ctx.cal;
     const auto t0 = clock_type::now();
+    budget_s = budget_within_limit(ctx, name, budget_s);
     ctx.m.begin_phase(name, budget_s / cal.mode.total_budget_s());
-    cells.push_back(make_cell(name, "encode", "reference", reference_bytes,
-                              ctx.w.codec_call(operation::encode, backend::serial, best_kernel(), {}, reference_bytes)));
-    cells.back().block = "reference";
+    if (watch == drift_watch::on) {
+        cells.push_back(make_cell(name, "encode", "reference", reference_bytes,
+                                  ctx.w.codec_call(operation::encode, backend::serial, best_kernel(), {}, reference_bytes)));
+        cells.back().block = "reference";
+    }
     phase_drift drift;
     drift.phase = name;
+    const std::uint64_t phase_number = cal.drift.size();
     int rounds = 0;
     for (int attempt = 0;; ++attempt) {
         if (!ctx.m.measure(cells, plan_for(cal.mode, budget_s), settled)) {
@@ -78,22 +93,31 @@ bool run_phase(phase_context& ctx, const std::string& name, std::vector<cell>& c
             return false;
         }
         rounds += ctx.m.rounds_run();
+        if (watch == drift_watch::off) break;
         const std::vector<double>& ref = cells.back().mb_per_s;
-        drift.reference_mb_per_s = bootstrap_harmonic_ci(ref, mix_seed(cal.seed, attempt, salt::drift));
-        drift.shift = detect_level_shift(ref, noise_band, mix_seed(cal.seed, attempt + 1, salt::drift));
+        const std::uint64_t look = phase_number * 2 + static_cast<std::uint64_t>(attempt);
+        drift.reference_mb_per_s = bootstrap_harmonic_ci(ref, mix_seed(cal.seed, reference_bytes, salt::drift_level, look));
+        drift.shift = detect_level_shift(ref, noise_band, mix_seed(cal.seed, reference_bytes, salt::drift_shift, look));
         if (!drift.shift.shifted) break;
-        if (attempt == 1 || ctx.redos_left == 0) {
+        if (attempt == 1) {  // it drifted again while measured again
             drift.still_shifted = true;
             cal.unstable_machine = true;
+            break;
+        }
+        if (ctx.redos_left == 0 || ctx.remaining_s() < budget_s) {
+            cal.cut_short.push_back(fmt::format("{}: drifted, not measured again ({})", name,
+                                                ctx.redos_left == 0 ? "no redos left" : "out of time"));
             break;
         }
         --ctx.redos_left;
         drift.redone = true;
     }
-    if (!cal.drift.empty() && cal.drift.front().reference_mb_per_s.mid > 0)
-        drift.vs_first_phase = drift.reference_mb_per_s.mid / cal.drift.front().reference_mb_per_s.mid;
-    cal.drift.push_back(drift);
-    cells.pop_back();
+    if (watch == drift_watch::on) {
+        if (!cal.drift.empty() && cal.drift.front().reference_mb_per_s.mid > 0)
+            drift.vs_first_phase = drift.reference_mb_per_s.mid / cal.drift.front().reference_mb_per_s.mid;
+        cal.drift.push_back(drift);
+        cells.pop_back();
+    }
     ctx.m.end_phase();
     cal.phases.push_back({name, seconds_since(t0), rounds, cells.size()});
     return true;
@@ -175,7 +199,7 @@ bool measure_roofline(phase_context& ctx) {
             cells.push_back(make_cell("roofline", "memcpy", all ? "all_threads" : "1_thread", s, ctx.w.memcpy_call(s, all)));
             cells.back().block = "memcpy/" + std::to_string(s);
         }
-    const bool ok = run_phase(ctx, "roofline", cells, m.roofline_s);
+    const bool ok = run_phase(ctx, "roofline", cells, m.roofline_s, {}, drift_watch::off);
     ctx.w.stop_copy_team();
     if (!ok) return false;
     cal.roofline.clear();
@@ -265,7 +289,7 @@ bool tune_backends(phase_context& ctx) {
     std::vector<cell> cells;
     for (operation op : runtime::operations)
         for (backend b : all_backends) {
-            if (b == backend::serial) continue;
+            if (detail::backend_rows[backend_index(b)].executor == nullptr) continue;  // serial: nothing to tune
             for (const parallel_options& p : settings)
                 for (std::uint64_t s : sizes)
                     cells.push_back(make_cell("tuning", op_name(op), fmt::format("{}/{}", backend_name(b), label(p)), s,
@@ -274,7 +298,7 @@ bool tune_backends(phase_context& ctx) {
     if (!run_phase(ctx, "tuning", cells, cal.mode.tuning_s)) return false;
     for (operation op : runtime::operations)
         for (backend b : all_backends) {
-            if (b == backend::serial) continue;
+            if (detail::backend_rows[backend_index(b)].executor == nullptr) continue;  // serial: nothing to tune
             const std::string name = op_name(op);
             std::vector<candidate_outcome> outcomes;
             for (std::size_t i = 0; i < settings.size(); ++i) {
@@ -383,13 +407,13 @@ void write_decisions(calibration& cal) {
         o.kernel = cal.chosen_kernel[op];
         o.tuning.clear();
         for (backend b : all_backends) {
-            if (b == backend::serial) continue;
+            if (detail::backend_rows[backend_index(b)].executor == nullptr) continue;  // serial: nothing to tune
             const parallel_options par = cal.tuned_for(op, b);
             o.tuning.push_back({b, par.threads, par.chunk_bytes});
         }
         const auto& list = cal.sweep[op];
         const plan_choice plan = choose_plan(loss_matrix(list));
-        o.switch_points = switch_points_from(list, plan);
+        o.switch_points = switch_points_from(list, plan, cal.seed);
         const bool any_decisive = std::any_of(list.begin(), list.end(), [](const size_analysis& a) {
             return std::any_of(a.loss.begin(), a.loss.end(), [](double l) { return l > 0; });
         });
@@ -473,9 +497,63 @@ paired_comparison contest_verdict(const calibration& cal, const std::vector<cell
                           noise_band, mix_seed(cal.seed, size, salt::contest_paired, c.k));
 }
 
+// The contests' results into the profile, switch by switch in increasing order, each
+// kept strictly between its new lower neighbour and its upper one, so the switch
+// points stay increasing whatever each contest found alone. A segment the contests
+// squeezed to nothing is merged away: the next backend takes over where it began.
+void apply_contests(calibration& cal, const std::vector<contest_plan>& plans, const std::vector<cell>& cells, int rounds) {
+    for (const contest_plan& c : plans) {
+        auto& points = cal.prof.for_op(c.op).switch_points;
+        runtime::switch_point& sp = points[c.k];
+        const std::uint64_t g = granule_of(c.op);
+        contest_record r;
+        r.op = c.op;
+        r.from = c.k == 0 ? backend::serial : points[c.k - 1].how;
+        r.to = sp.how;
+        r.sweep_from = sp.from_bytes, r.sweep_low = sp.ci_low_bytes, r.sweep_high = sp.ci_high_bytes;
+        r.rounds = rounds;
+        const std::string op = op_name(c.op);
+        for (std::uint64_t s : c.sizes)
+            r.points.push_back({s,
+                                bootstrap_harmonic_ci(samples_of(cells, op, contest_series(c, false), s),
+                                                      mix_seed(cal.seed, s, salt::contest_old, c.k)),
+                                bootstrap_harmonic_ci(samples_of(cells, op, contest_series(c, true), s),
+                                                      mix_seed(cal.seed, s, salt::contest_new, c.k)),
+                                contest_verdict(cal, cells, c, s)});
+        const std::uint64_t below = c.k == 0 ? 0 : points[c.k - 1].from_bytes;  // already settled
+        const std::uint64_t above = c.k + 1 < points.size() ? points[c.k + 1].from_bytes : UINT64_MAX;
+        const contest_choice choice = decide_contest(r.points, g, below, above);
+        r.chosen_from = choice.from, r.undecided_low = choice.low, r.undecided_high = choice.high;
+        r.settled = choice.settled;
+        r.outcome = choice.words;
+        sp.from_bytes = choice.from;
+        sp.ci_low_bytes = choice.low;
+        sp.ci_high_bytes = choice.high;
+        sp.reason = fmt::format("{} from {}: {} (contest of {} sizes against {}; the sweep had put it at {})",
+                                backend_name(sp.how), format_size(sp.from_bytes), choice.words, r.points.size(),
+                                backend_name(r.from), format_size(r.sweep_from));
+        cal.contests.push_back(std::move(r));
+    }
+    for (operation op : runtime::operations) {
+        auto& points = cal.prof.for_op(op).switch_points;
+        for (std::size_t k = 0; k + 1 < points.size();) {
+            const double width = static_cast<double>(points[k + 1].from_bytes) / static_cast<double>(points[k].from_bytes);
+            if (width >= 1.01) {
+                ++k;
+                continue;
+            }
+            points[k + 1].from_bytes = points[k].from_bytes;
+            points[k + 1].ci_low_bytes = std::min(points[k + 1].ci_low_bytes, points[k].ci_low_bytes);
+            points[k + 1].reason += fmt::format("; takes over from {} at {}, whose segment the contests left under 1% wide",
+                                                backend_name(points[k].how), format_size(points[k].from_bytes));
+            points.erase(points.begin() + static_cast<std::ptrdiff_t>(k));
+        }
+    }
+}
+
 }  // namespace
 
-bool settle_switches(phase_context& ctx, std::vector<operation> ops) {
+bool settle_switches(phase_context& ctx, std::vector<operation> ops, double budget_s) {
     calibration& cal = ctx.cal;
     const std::vector<contest_plan> plans = contests_to_run(cal, ops);
     std::erase_if(cal.contests, [&](const contest_record& r) { return std::find(ops.begin(), ops.end(), r.op) != ops.end(); });
@@ -489,46 +567,24 @@ bool settle_switches(phase_context& ctx, std::vector<operation> ops) {
                                           ctx.w.auto_call(c.op, settings, s), ctx.w.verify(c.op, s)));
                 cells.back().block = fmt::format("{}/{}/{}", op_name(c.op), c.k, s);
             }
-    // Stop early once every contest size is decided.
+    // Stop early once every contest size is decided, and still decided one round
+    // later: testing after every round would otherwise stop on a lucky streak.
+    int decided_looks = 0;
     const settled_fn all_decided = [&](const std::vector<cell>& measured) {
+        bool all = true;
         for (const contest_plan& c : plans)
-            for (std::uint64_t s : c.sizes)
-                if (!point_decided(contest_verdict(cal, measured, c, s))) return false;
-        return true;
+            for (std::uint64_t s : c.sizes) all = all && point_decided(contest_verdict(cal, measured, c, s));
+        decided_looks = all ? decided_looks + 1 : 0;
+        return decided_looks >= 2;
     };
-    if (!run_phase(ctx, "contest", cells, cal.mode.contest_s, all_decided)) return false;
-    for (const contest_plan& c : plans) {
-        runtime::switch_point& sp = cal.prof.for_op(c.op).switch_points[c.k];
-        contest_record r;
-        r.op = c.op;
-        r.from = c.k == 0 ? backend::serial : cal.prof.for_op(c.op).switch_points[c.k - 1].how;
-        r.to = sp.how;
-        r.sweep_from = sp.from_bytes, r.sweep_low = sp.ci_low_bytes, r.sweep_high = sp.ci_high_bytes;
-        r.rounds = cal.phases.back().rounds;
-        for (std::uint64_t s : c.sizes) {
-            const std::string op = op_name(c.op);
-            r.points.push_back({s, bootstrap_harmonic_ci(samples_of(cells, op, contest_series(c, false), s), s),
-                                bootstrap_harmonic_ci(samples_of(cells, op, contest_series(c, true), s), s),
-                                contest_verdict(cal, cells, c, s)});
-        }
-        const contest_choice choice = decide_contest(r.points, granule_of(c.op), c.below, c.above);
-        r.chosen_from = choice.from, r.undecided_low = choice.low, r.undecided_high = choice.high;
-        r.settled = choice.settled;
-        r.outcome = choice.words;
-        sp.from_bytes = choice.from;
-        sp.ci_low_bytes = choice.low;
-        sp.ci_high_bytes = choice.high;
-        sp.reason = fmt::format("{} from {}: {} (contest of {} sizes against {}; the sweep had put it at {})",
-                                backend_name(sp.how), format_size(sp.from_bytes), choice.words, r.points.size(),
-                                backend_name(r.from), format_size(r.sweep_from));
-        cal.contests.push_back(std::move(r));
-    }
+    if (!run_phase(ctx, "contest", cells, budget_s < 0 ? cal.mode.contest_s : budget_s, all_decided)) return false;
+    apply_contests(cal, plans, cells, cal.phases.back().rounds);
     return true;
 }
 
 // ------------------------------------------------------------------ validation and repair
 
-bool validate(phase_context& ctx, const std::string& phase_name, std::vector<validation_detail>& out) {
+bool validate(phase_context& ctx, const std::string& phase_name, std::vector<validation_detail>& out, double budget_s) {
     calibration& cal = ctx.cal;
     const auto settings = settings_for(cal, cal.prof);
     std::set<std::uint64_t> taken;
@@ -547,7 +603,7 @@ bool validate(phase_context& ctx, const std::string& phase_name, std::vector<val
                                           ctx.w.verify(op, s)));
         }
     }
-    if (!run_phase(ctx, phase_name, cells, cal.mode.validation_s)) return false;
+    if (!run_phase(ctx, phase_name, cells, budget_s < 0 ? cal.mode.validation_s : budget_s)) return false;
     for (operation op : runtime::operations)
         for (std::uint64_t s : sizes[op]) {
             const choice c = settings->for_op(op).choose(s);
@@ -581,6 +637,13 @@ bool repair(phase_context& ctx) {
         cal.repair_sizes.push_back(fmt::format("{} {}", op_name(v.row.op), format_size(v.row.size_bytes)));
     }
     if (repaired.empty()) return true;
+    // The time limit's remainder, split: measuring the sizes, the contests, the check.
+    const double left = ctx.remaining_s();
+    if (left < 0.25 * (cal.mode.contest_s + cal.mode.validation_s)) {
+        cal.cut_short.push_back(fmt::format("repair of {} skipped: {:.1f} s left of the time limit",
+                                            fmt::join(cal.repair_sizes, ", "), std::max(left, 0.0)));
+        return true;
+    }
     // Those sizes are measured the sweep's way (every backend, paired) and join it.
     std::vector<cell> cells;
     for (const validation_detail& v : cal.validation)
@@ -588,7 +651,7 @@ bool repair(phase_context& ctx) {
             auto more = sweep_cells(ctx, v.row.op, {v.row.size_bytes}, "repair");
             cells.insert(cells.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
         }
-    if (!run_phase(ctx, "repair", cells, cal.mode.refine_s / 2)) return false;
+    if (!run_phase(ctx, "repair", cells, 0.2 * left)) return false;
     for (operation op : repaired) {
         absorb(cal, op, cells, false);
         for (auto& a : cal.sweep[op])
@@ -597,16 +660,16 @@ bool repair(phase_context& ctx) {
     }
     const runtime::profile before = cal.prof;
     write_decisions(cal);
-    // Contest again only the switches the repair moved; the others keep their contest.
+    // The operations the repair did not touch keep their contested switches.
     for (operation op : runtime::operations) {
         auto& now = cal.prof.for_op(op).switch_points;
         const auto& was = before.for_op(op).switch_points;
         if (!repaired.count(op) && now.size() == was.size()) now = was;
     }
-    if (!settle_switches(ctx, std::vector<operation>(repaired.begin(), repaired.end()))) return false;
+    if (!settle_switches(ctx, std::vector<operation>(repaired.begin(), repaired.end()), 0.4 * left)) return false;
     cal.validation_before_repair = std::move(cal.validation);
     cal.validation.clear();
-    return validate(ctx, "validation 2", cal.validation);
+    return validate(ctx, "validation 2", cal.validation, 0.4 * left);
 }
 
 // ------------------------------------------------------------------ audit data

@@ -5,6 +5,7 @@
 // synthetic one: the tests run every phase on known curves.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct phase_context {
     calibration& cal;
     std::string error;  // why the last phase failed
     int redos_left = 2; // phases measured again because the machine drifted, at most
+    // Seconds since measuring began, and when it must end (cal.mode.time_limit_s):
+    // a phase gets at most what is left. The tests keep the defaults: no limit.
+    std::function<double()> elapsed = [] { return 0.0; };
+    double deadline_s = 1e300;
+    [[nodiscard]] double remaining_s() const { return deadline_s - elapsed(); }
 };
 
 // memcpy with one thread and with a spinning team of all usable threads; the
@@ -35,15 +41,18 @@ bool sweep_sizes(phase_context& ctx);
 void write_decisions(calibration& cal);
 // Each switch point whose interval is wide, head to head: the profile switching
 // before each contest size against the one switching after it.
-// Only the operations in `ops` (by default both).
-bool settle_switches(phase_context& ctx, std::vector<runtime::operation> ops = {runtime::operation::encode,
-                                                                              runtime::operation::decode});
+// Only the operations in `ops` (by default both); within `budget_s` (default: the mode's).
+bool settle_switches(phase_context& ctx,
+                     std::vector<runtime::operation> ops = {runtime::operation::encode, runtime::operation::decode},
+                     double budget_s = -1);
 // encode_auto / decode_auto under cal.prof against every fixed backend at fresh
 // held-out sizes.
-bool validate(phase_context& ctx, const std::string& phase_name, std::vector<validation_detail>& out);
+bool validate(phase_context& ctx, const std::string& phase_name, std::vector<validation_detail>& out,
+              double budget_s = -1);
 // Where validation found auto beaten by a call it did not make: those sizes join the
-// sweep, the plan is made again and its moved switches contested; a second
-// validation judges the result. Nothing to do (true) when no size calls for it.
+// sweep, the plan is made again and the switches of the operations it changed are
+// contested again; a second validation judges the result. Nothing to do (true) when
+// no size calls for it; skipped, and said so, when the time limit leaves too little.
 bool repair(phase_context& ctx);
 // Curves, stability notes and drift findings into cal.prof.
 void write_audit(calibration& cal);

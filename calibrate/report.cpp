@@ -258,18 +258,20 @@ void tail_sections(out_buffer& o, const calibration& c) {
     put(o, "\n## Duration\n\n| phase | seconds | rounds | cells |\n|---|---|---|---|\n");
     for (const auto& ph : c.phases) put(o, "| {} | {:.1f} | {} | {} |\n", ph.name, ph.seconds, ph.rounds, ph.cells);
     put(o, "| **total** | **{:.1f}** | | |\n", c.total_seconds);
+    put(o, "\nTime limit: {:.0f} s of measuring after the quiet wait.{}\n", c.mode.time_limit_s,
+        c.cut_short.empty() ? " Every step had its full budget." : " Cut short by it:");
+    for (const auto& cut : c.cut_short) put(o, "- {}\n", cut);
     put(o, "\nRaw data: [{0}]({0}) (Google Benchmark JSON, one entry per run, tagged with phase, round and size). Charts: "
            "[encode.svg](encode.svg), [decode.svg](decode.svg).\n",
         c.raw_json_name);
 }
 
-const char* series_color(const std::string& s) {
-    if (s == "serial") return "#1f77b4";
-    if (s == "work_stealing") return "#d62728";
-    if (s == "pipeline") return "#2ca02c";
-    if (s == "1_thread") return "#7f7f7f";
-    return "#000000";
+// A colour per catalog row (in row order), grey for the roofline.
+const char* backend_color(std::size_t row) {
+    constexpr const char* palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+    return palette[row % std::size(palette)];
 }
+const char* roofline_color(const std::string& series) { return series == "1_thread" ? "#7f7f7f" : "#000000"; }
 
 }  // namespace
 
@@ -283,7 +285,7 @@ std::string render_chart(const calibration& c, operation op) {
         for (std::size_t b = 0; b < backend_count; ++b) {
             svg_series s;
             s.label = std::string(backend_name(all_backends[b]));
-            s.color = series_color(s.label);
+            s.color = backend_color(b);
             for (const auto& a : it->second) {
                 s.x.push_back(static_cast<double>(a.size_bytes));
                 s.y.push_back(a.tput[b].mid);
@@ -296,7 +298,7 @@ std::string render_chart(const calibration& c, operation op) {
         const auto& cv = c.roofline[k];
         svg_series s;
         s.label = "memcpy " + cv.series;
-        s.color = series_color(cv.series);
+        s.color = roofline_color(cv.series);
         s.dashed = true;
         for (std::size_t i = 0; i < cv.points.size(); ++i) {
             // The all-threads line only where it is a ceiling (see the report).

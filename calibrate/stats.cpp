@@ -90,35 +90,6 @@ interval bootstrap_harmonic_ci(std::span<const double> rates, std::uint64_t seed
     });
 }
 
-interval bootstrap_median_ci(std::span<const double> samples, std::uint64_t seed, double confidence,
-                             int resamples) {
-    interval out;
-    if (samples.empty()) return out;
-    out.mid = median(samples);
-    if (samples.size() == 1 || resamples <= 0) {
-        out.low = out.high = out.mid;
-        return out;
-    }
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<std::size_t> pick(0, samples.size() - 1);
-    std::vector<double> medians;
-    medians.reserve(static_cast<std::size_t>(resamples));
-    std::vector<double> resample(samples.size());
-    for (int r = 0; r < resamples; ++r) {
-        for (double& x : resample) x = samples[pick(rng)];
-        medians.push_back(median(resample));
-    }
-    std::sort(medians.begin(), medians.end());
-    const double tail = (1 - confidence) / 2;
-    out.low = quantile_sorted(medians, tail);
-    out.high = quantile_sorted(medians, 1 - tail);
-    // The percentile interval of a median always brackets it in exact arithmetic;
-    // keep that true under interpolation too.
-    out.low = std::min(out.low, out.mid);
-    out.high = std::max(out.high, out.mid);
-    return out;
-}
-
 bimodality detect_bimodal(std::span<const double> samples, double min_separation) {
     bimodality out;
     const std::size_t n = samples.size();
@@ -208,8 +179,11 @@ paired_comparison compare_paired(std::span<const double> a, std::span<const doub
 level_shift detect_level_shift(std::span<const double> series, double noise_band, std::uint64_t seed) {
     level_shift out;
     const std::size_t n = series.size();
-    out.modes = detect_bimodal(series, noise_band);
-    if (n < 6) return out;
+    // Two levels count only when they are far apart (as for cells) and grouped in
+    // time (the series changed level at most twice): scattered stalls make two
+    // clusters too, but they are noise the paired comparisons already absorb.
+    out.modes = detect_bimodal(series);
+    if (n < min_rounds_for_drift) return out;
     const std::span<const double> first = series.first(n / 2), second = series.subspan(n / 2);
     std::vector<double> f(first.size()), s(second.size());
     std::mt19937_64 rng(seed);
@@ -221,26 +195,15 @@ level_shift detect_level_shift(std::span<const double> series, double noise_band
         ratios.push_back(harmonic_mean(s) / harmonic_mean(f));
     }
     std::sort(ratios.begin(), ratios.end());
-    out.later_over_earlier = {quantile_sorted(ratios, 0.025), harmonic_mean(second) / harmonic_mean(first),
-                              quantile_sorted(ratios, 0.975)};
+    const double mid = harmonic_mean(second) / harmonic_mean(first);
+    // A 99% interval: a phase is redone on this, so a false alarm costs a whole phase.
+    out.later_over_earlier = {std::min(quantile_sorted(ratios, 0.005), mid), mid, std::max(quantile_sorted(ratios, 0.995), mid)};
     const bool trend = out.later_over_earlier.low > 1 + noise_band || out.later_over_earlier.high < 1 / (1 + noise_band);
-    const bool two_levels = out.modes.bimodal && out.modes.high_median > out.modes.low_median * (1 + noise_band);
+    int changes = 0;
+    for (std::size_t i = 1; i < n && out.modes.bimodal; ++i)
+        changes += (series[i] > out.modes.split) != (series[i - 1] > out.modes.split);
+    const bool two_levels = out.modes.bimodal && changes <= 2;
     out.shifted = trend || two_levels;
-    return out;
-}
-
-std::vector<crossover> find_crossovers(std::span<const verdict> by_size) {
-    std::vector<crossover> out;
-    bool have_last = false;
-    std::size_t last_index = 0;
-    verdict last = verdict::tie;
-    for (std::size_t i = 0; i < by_size.size(); ++i) {
-        if (by_size[i] == verdict::tie) continue;
-        if (have_last && by_size[i] != last) out.push_back({last_index, i, last, by_size[i]});
-        have_last = true;
-        last_index = i;
-        last = by_size[i];
-    }
     return out;
 }
 

@@ -36,12 +36,6 @@ struct interval {
 // The q-quantile (0 <= q <= 1), linearly interpolated; 0 when empty.
 [[nodiscard]] double quantile(std::span<const double> values, double q);
 
-// Percentile bootstrap interval of the median: `resamples` resamples with
-// replacement, the (1-confidence)/2 and (1+confidence)/2 quantiles of their
-// medians. Deterministic for a given seed. With one sample the interval is that point.
-[[nodiscard]] interval bootstrap_median_ci(std::span<const double> samples, std::uint64_t seed,
-                                           double confidence = 0.95, int resamples = 2000);
-
 // Percentile bootstrap interval of the harmonic mean (the expected-time throughput).
 [[nodiscard]] interval bootstrap_harmonic_ci(std::span<const double> rates, std::uint64_t seed, double confidence = 0.95,
                                              int resamples = 2000);
@@ -70,7 +64,7 @@ enum class verdict : std::uint8_t { a_wins, tie, b_wins };
 // A wins only when the whole interval lies above 1 + band, B wins only when it lies
 // below 1 / (1 + band); everything else is a tie.
 // When `mode_of_round` is given (0/1 per round, e.g. the cluster of a bimodal
-// reference), a win must also hold in each mode on its own: the median ratio of
+// reference), a win must also hold in each mode on its own: the ratio of harmonic means in
 // every mode with samples must not fall on the loser's side of 1. This keeps a
 // verdict that is only true in one of two machine states from being trusted.
 struct paired_comparison {
@@ -85,26 +79,17 @@ struct paired_comparison {
 
 // Did the machine change state during a series of measurements of one fixed thing
 // (a reference cell, one sample per round)? Compares the first and the second half
-// (harmonic means, bootstrap interval of their ratio) and looks for two levels. A
-// shift is reported only when the interval clears the noise band, or when the
-// samples are bimodal with levels further apart than the band.
+// (harmonic means, 99% bootstrap interval of their ratio) and looks for two levels
+// grouped in time. A shift is reported only when the interval clears the noise band,
+// or when the samples are bimodal (as detect_bimodal defines it) and changed level at
+// most twice along the series. Needs min_rounds_for_drift samples.
+inline constexpr std::size_t min_rounds_for_drift = 10;  // fewer cannot tell a shift from noise
 struct level_shift {
     bool shifted = false;
     interval later_over_earlier;  // second half / first half
     bimodality modes;
 };
 [[nodiscard]] level_shift detect_level_shift(std::span<const double> series, double noise_band, std::uint64_t seed);
-
-// Crossovers along a size axis from the verdicts of A vs B at each size
-// (ascending sizes). Ties are skipped: a crossover lies between the last size
-// one side won decisively and the first size the other side won decisively.
-struct crossover {
-    std::size_t last_index = 0;   // last decisive verdict before the flip
-    std::size_t first_index = 0;  // first decisive verdict after it
-    verdict from = verdict::tie;
-    verdict to = verdict::tie;
-};
-[[nodiscard]] std::vector<crossover> find_crossovers(std::span<const verdict> by_size);
 
 // Choosing backends along the size axis.
 //

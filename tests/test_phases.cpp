@@ -339,3 +339,26 @@ TEST_CASE("a level shift in a reference series is detected; noise and a single o
     CHECK(detect_level_shift(shifted, 0.03, 1).later_over_earlier.mid == doctest::Approx(0.8).epsilon(0.03));
     CHECK_FALSE(detect_level_shift(outlier, 0.03, 1).shifted);
 }
+
+TEST_CASE("contests that disagree with each other still leave increasing switch points and a valid profile") {
+    synthetic_run run;
+    // work_stealing overtakes serial only from 3.5 MB; pipeline beats work_stealing
+    // wherever both split the input, and serial from 1 MB.
+    run.machine.curve = [](operation op, backend how, std::uint64_t size) {
+        const double bytes = static_cast<double>(size);
+        const std::size_t chunks = op == operation::encode ? encode_chunk_count(size, {2, 0}) : decode_chunk_count(size, {2, 0});
+        double seconds = bytes / 10e9;
+        if (how == backend::work_stealing && chunks > 1) seconds = 175e-6 + bytes / 20e9;
+        if (how == backend::pipeline && chunks > 1) seconds = 50e-6 + bytes / 20e9;
+        return bytes / seconds / 1e6;
+    };
+    auto& points = run.cal.prof.encode.switch_points;
+    points = {{1 << 20, backend::work_stealing, 512 << 10, 4 << 20, "sweep"},
+              {4 << 20, backend::pipeline, 1 << 20, 16 << 20, "sweep"}};
+    run.cal.prof.decode.switch_points.clear();
+    REQUIRE(settle_switches(run.ctx, {operation::encode}));
+    for (std::size_t k = 1; k < points.size(); ++k) CHECK(points[k].from_bytes > points[k - 1].from_bytes);
+    const auto errors = runtime::validate_profile(run.cal.prof);
+    for (const auto& e : errors) MESSAGE(runtime::to_string(e));
+    CHECK(errors.empty());
+}
