@@ -735,3 +735,14 @@ TEST_CASE("child process: the runtime used from a static destructor at exit" * d
 TEST_CASE("encode_auto, decode_auto and choose_* work from static destructors at exit") {
     CHECK(calib64::testing::run_child_case("child process: the runtime used from a static destructor at exit") == 0);
 }
+
+TEST_CASE("a switch-point variable that replaces another backend's point says so in profile show") {
+    const profile p = profile_for(two_core_host());  // work_stealing from 64 KiB
+    const resolved_settings s = resolve(&p, {{"CALIB64_ENCODE_PIPELINE_FROM", "64KiB"}});
+    CHECK(s.encode.choose(64 << 10).how == backend::pipeline);
+    const auto ws = row(s, "encode.work_stealing.from");
+    REQUIRE(ws.has_value());
+    CHECK(ws->value == "never");
+    CHECK(ws->from == origin::environment);
+    CHECK(ws->note.find("replaced by CALIB64_ENCODE_PIPELINE_FROM") != std::string::npos);
+}

@@ -625,3 +625,15 @@ TEST_CASE("docs/profile-bundle.schema.json is exactly the generated bundle schem
     future["bundle_schema_version"] = 2;
     CHECK_FALSE(strict.check(future).empty());
 }
+
+TEST_CASE("a whole number written with a zero fraction is read, as JSON Schema's integer allows; a fraction is not") {
+    json doc = sample_json();
+    doc["encode"]["switch_points"][0]["from_bytes"] = 65536.0;
+    doc["host"]["cpu_family"] = 26.0;
+    const profile_result r = profile_from_json(doc);
+    REQUIRE_MESSAGE(r.ok(), listing(r));
+    CHECK(r.value->encode.switch_points[0].from_bytes == 65536u);
+    CHECK(r.value->host.cpu_family == 26);
+    doc["encode"]["switch_points"][0]["from_bytes"] = 65536.5;
+    CHECK(has_error_at(profile_from_json(doc), "/encode/switch_points/0/from_bytes", "fraction"));
+}

@@ -448,8 +448,11 @@ public:
     }
     void integer(const char* key, int& out, need n, const char*) {
         const json* v = member(key, n);
-        if (!v || !expect(*v, key, v->is_number_integer(), "an integer")) return;
-        const std::int64_t i = v->get<std::int64_t>();
+        const bool integral = v && (v->is_number_integer() || (v->is_number_float() && std::isfinite(v->get<double>()) &&
+                                                              v->get<double>() == std::floor(v->get<double>()) &&
+                                                              std::abs(v->get<double>()) < 1e15));
+        if (!v || !expect(*v, key, integral, "an integer")) return;
+        const auto i = v->is_number_integer() ? v->get<std::int64_t>() : static_cast<std::int64_t>(v->get<double>());
         if (i < -1 || i > static_cast<std::int64_t>(max_count)) {
             e_.push_back({path(key), fmt::format("{} is out of range (-1 to {})", i, max_count)});
             return;
@@ -607,8 +610,15 @@ private:
             return false;
         }
         if (v->is_number_float()) {
-            e_.push_back({path(key), v->get<double>() < 0 ? fmt::format("is negative; {} cannot be", what)
-                                                          : std::string("expected a whole number, got a fraction")});
+            // JSON Schema's "integer" includes 387140.0: a number whose fraction is zero.
+            const double d = v->get<double>();
+            if (d < 0) e_.push_back({path(key), fmt::format("is negative; {} cannot be", what)});
+            else if (d != std::floor(d)) e_.push_back({path(key), "expected a whole number, got a fraction"});
+            else if (d > 9007199254740992.0) e_.push_back({path(key), "is too large to be a whole number exactly"});
+            else {
+                out = static_cast<std::uint64_t>(d);
+                return true;
+            }
             return false;
         }
         if (!v->is_number_integer()) {

@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
+#include <new>
 #include <system_error>
 
 #include "common/sizes.h"
@@ -179,6 +179,12 @@ void resolve_thresholds(operation_settings& s, operation op, const operation_pro
     for (const auto& [key, from] : o.from) {
         if (key.first != op) continue;
         const backend how = key.second;
+        // The variable's point replaces any other backend's at the very same size: that
+        // backend's switch now comes from the environment too (profile show says so).
+        for (const threshold& t : s.thresholds)
+            if (t.how != how && from && t.from_bytes == *from)
+                s.thresholds_from[calib64::detail::backend_index(t.how)] = {origin::environment,
+                                                                            "replaced by " + threshold_variable(op, how)};
         std::erase_if(s.thresholds, [&](const threshold& t) { return t.how == how || (from && t.from_bytes == *from); });
         if (from) s.thresholds.push_back({*from, how});
         std::stable_sort(s.thresholds.begin(), s.thresholds.end(),
@@ -369,47 +375,39 @@ namespace detail {
 std::atomic<const resolved_settings*> settings_in_force{nullptr};
 }
 
-namespace {
-
-constinit std::mutex settings_mutex;  // trivially destructible: usable at exit
-
-// Every settings object ever put in force, deliberately never freed: a reader may
-// hold an old reference (calibration and tests swap settings), and static
-// destructors of the application may call encode_auto after ours have run.
-void publish(resolved_settings s) {
-    static auto* all = new std::vector<const resolved_settings*>();
-    const auto* owned = new resolved_settings(std::move(s));
-    all->push_back(owned);
-    detail::settings_in_force.store(owned, std::memory_order_release);
-}
-
-}  // namespace
-
+// Settings once in force are deliberately never freed: a reader may hold an old
+// reference (calibration and tests swap settings), and static destructors of the
+// application may call encode_auto after ours have run.
 const resolved_settings& detail::resolve_settings_once() noexcept {
-    // Serial everywhere: what runs if even resolving fails (out of memory). Never freed.
-    static const resolved_settings* serial_only = new (std::nothrow) resolved_settings{};
+    // Serial everywhere: what runs if even resolving fails (out of memory). Built in
+    // static storage (empty containers allocate nothing) and never destroyed.
+    alignas(resolved_settings) static unsigned char serial_storage[sizeof(resolved_settings)];
+    static const resolved_settings* serial_only = new (serial_storage) resolved_settings{};
     try {
-        std::lock_guard lock(settings_mutex);
-        if (const resolved_settings* s = settings_in_force.load(std::memory_order_acquire)) return *s;
-        resolved_settings s = resolve_settings(process_environment(), host_topology());
-        for (const std::string& m : s.messages) send_message(m);
-        publish(std::move(s));
-        return *settings_in_force.load(std::memory_order_acquire);
+        // Resolved with no lock held: reading files, loading hwloc and the application's
+        // message sink may be slow, and a fork meanwhile must not leave the child waiting
+        // on a lock. Threads that arrive together may each resolve; the first to publish
+        // wins, and only its messages are sent.
+        const auto* mine = new resolved_settings(resolve_settings(process_environment(), host_topology()));
+        const resolved_settings* expected = nullptr;
+        if (settings_in_force.compare_exchange_strong(expected, mine, std::memory_order_acq_rel,
+                                                      std::memory_order_acquire)) {
+            for (const std::string& m : mine->messages) send_message(m);
+            return *mine;
+        }
+        delete mine;  // never published: nobody else has seen it
+        return *expected;
     } catch (...) {
         return *serial_only;
     }
 }
 
-void reset_settings_in_force() {
-    std::lock_guard lock(settings_mutex);
-    detail::settings_in_force.store(nullptr, std::memory_order_release);
-}
+void reset_settings_in_force() { detail::settings_in_force.store(nullptr, std::memory_order_release); }
 
 void put_in_force(resolved_settings s) {
     s.encode.finish();
     s.decode.finish();
-    std::lock_guard lock(settings_mutex);
-    publish(std::move(s));
+    detail::settings_in_force.store(new resolved_settings(std::move(s)), std::memory_order_release);
 }
 
 // ---------------------------------------------------------------- show and check
