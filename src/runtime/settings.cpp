@@ -375,6 +375,27 @@ namespace detail {
 std::atomic<const resolved_settings*> settings_in_force{nullptr};
 }
 
+namespace {
+
+// Every settings object ever published, kept reachable from here: a reset or a swap
+// forgets the pointer in force, and a leak checker would otherwise report the
+// deliberately kept object. Lock-free, so a fork or a signal never waits on it.
+struct kept_settings {
+    const resolved_settings* settings;
+    const kept_settings* older;
+};
+std::atomic<const kept_settings*> all_published{nullptr};
+
+void keep(const resolved_settings* s) noexcept {
+    auto* node = new (std::nothrow) kept_settings{s, all_published.load(std::memory_order_relaxed)};
+    if (node == nullptr) return;  // only a leak report is lost
+    while (!all_published.compare_exchange_weak(node->older, node, std::memory_order_release,
+                                                std::memory_order_relaxed)) {
+    }
+}
+
+}  // namespace
+
 // Settings once in force are deliberately never freed: a reader may hold an old
 // reference (calibration and tests swap settings), and static destructors of the
 // application may call encode_auto after ours have run.
@@ -392,6 +413,7 @@ const resolved_settings& detail::resolve_settings_once() noexcept {
         const resolved_settings* expected = nullptr;
         if (settings_in_force.compare_exchange_strong(expected, mine, std::memory_order_acq_rel,
                                                       std::memory_order_acquire)) {
+            keep(mine);
             for (const std::string& m : mine->messages) send_message(m);
             return *mine;
         }
@@ -407,7 +429,9 @@ void reset_settings_in_force() { detail::settings_in_force.store(nullptr, std::m
 void put_in_force(resolved_settings s) {
     s.encode.finish();
     s.decode.finish();
-    detail::settings_in_force.store(new resolved_settings(std::move(s)), std::memory_order_release);
+    const auto* published = new resolved_settings(std::move(s));
+    keep(published);
+    detail::settings_in_force.store(published, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------- show and check
