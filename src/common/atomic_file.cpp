@@ -53,12 +53,6 @@ std::string directory_of(const std::string& path) {
     return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
 }
 
-mode_t new_file_mode() {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    return static_cast<mode_t>(0666 & ~mask);
-}
-
 }  // namespace
 
 std::string resolve_write_target(const std::string& path, std::string* error) {
@@ -69,35 +63,34 @@ std::string resolve_write_target(const std::string& path, std::string* error) {
         std::string link(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
         const ssize_t n = ::readlink(current.c_str(), link.data(), link.size());
         if (n < 0) {
-            if (error) *error = fmt::format("cannot read symbolic link '{}': {}", current, errno_words(errno));
+            const int e = errno;
+            if (error) *error = fmt::format("cannot read symbolic link '{}': {}", current, errno_words(e));
+            errno = e;
             return {};
         }
         link.resize(static_cast<std::size_t>(n));
         current = !link.empty() && link[0] == '/' ? link : directory_of(current) + "/" + link;
     }
     if (error) *error = fmt::format("'{}': {}", path, errno_words(ELOOP));
+    errno = ELOOP;
     return {};
 }
 
 atomic_file::atomic_file(const std::filesystem::path& target) {
     if (target.empty()) {
-        error_ = fmt::format("cannot write '': {}", errno_words(ENOENT));
+        fail(ENOENT, fmt::format("cannot write '': {}", errno_words(ENOENT)));
         return;
     }
     std::string why;
     final_ = resolve_write_target(target.string(), &why);
     if (final_.empty()) {
-        error_ = why;
-        return;
-    }
-    if (final_.back() == '/') {
-        error_ = fmt::format("cannot write '{}': {}", target.string(), errno_words(EISDIR));
+        fail(errno, why);  // resolve_write_target left its errno
         return;
     }
     struct stat st {};
     const bool exists = ::stat(final_.c_str(), &st) == 0;
-    if (exists && S_ISDIR(st.st_mode)) {
-        error_ = fmt::format("cannot write '{}': {}", target.string(), errno_words(EISDIR));
+    if (final_.back() == '/' || (exists && S_ISDIR(st.st_mode))) {
+        fail(EISDIR, fmt::format("cannot write '{}': {}", target.string(), errno_words(EISDIR)));
         return;
     }
     const std::string dir = directory_of(final_);
@@ -110,7 +103,9 @@ atomic_file::atomic_file(const std::filesystem::path& target) {
         // Registered before the file exists, so no signal can come between its
         // creation and its registration (unlinking a name not yet created is harmless).
         pending_slot_ = register_pending(temp_);
-        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        // A new file gets 0666 less the umask from the kernel (no umask() dance: it is
+        // process-wide); a replaced one its old permission bits, below.
+        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, exists ? 0600 : 0666);
         if (fd_ >= 0) break;
         open_errno = errno;
         release_pending(pending_slot_);
@@ -118,21 +113,29 @@ atomic_file::atomic_file(const std::filesystem::path& target) {
         if (open_errno != EEXIST) break;
     }
     if (fd_ < 0) {
-        error_ = fmt::format("cannot create '{}' (temporary file in '{}'): {}", target.string(), dir, errno_words(open_errno));
+        fail(open_errno, fmt::format("cannot create '{}' (temporary file in '{}'): {}", target.string(), dir, errno_words(open_errno)));
         temp_.clear();
         return;
     }
-    ::fchmod(fd_, exists ? (st.st_mode & 07777) : new_file_mode());
+    // The permission bits only: setuid, setgid and sticky do not carry to a file the
+    // writing user now owns.
+    if (exists) ::fchmod(fd_, st.st_mode & 0777);
 }
 
 atomic_file::~atomic_file() { abort(); }
+
+void atomic_file::fail(int error_number, std::string why) {
+    error_number_ = error_number;
+    error_ = std::move(why);
+}
 
 bool atomic_file::write_all(std::string_view data) {
     while (!data.empty()) {
         const ssize_t n = ::write(fd_, data.data(), data.size());
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            error_ = fmt::format("cannot write '{}': {}", final_, errno_words(n < 0 ? errno : EIO));
+            const int e = n < 0 ? errno : EIO;
+            fail(e, fmt::format("cannot write '{}': {}", final_, errno_words(e)));
             return false;
         }
         data.remove_prefix(static_cast<std::size_t>(n));
@@ -144,25 +147,24 @@ std::string atomic_file::commit() {
     if (fd_ < 0) return error_.empty() ? "nothing to commit" : error_;
     // fsync before rename: after a crash the name points at complete data, not an empty file.
     if (::fsync(fd_) != 0) {
-        const std::string why = fmt::format("cannot write '{}': {}", final_, errno_words(errno));
+        const int e = errno;
+        fail(e, fmt::format("cannot write '{}': {}", final_, errno_words(e)));
         abort();
-        return why;
+        return error_;
     }
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) {  // late write errors (NFS) surface here
-        const std::string why = fmt::format("cannot write '{}': {}", final_, errno_words(errno));
-        ::unlink(temp_.c_str());
-        release_pending(pending_slot_);
-        pending_slot_ = -1;
-        return why;
+        const int e = errno;
+        fail(e, fmt::format("cannot write '{}': {}", final_, errno_words(e)));
+        abort();
+        return error_;
     }
     if (::rename(temp_.c_str(), final_.c_str()) != 0) {
-        const std::string why = fmt::format("cannot rename the temporary file to '{}': {}", final_, errno_words(errno));
-        ::unlink(temp_.c_str());
-        release_pending(pending_slot_);
-        pending_slot_ = -1;
-        return why;
+        const int e = errno;
+        fail(e, fmt::format("cannot rename the temporary file to '{}': {}", final_, errno_words(e)));
+        abort();
+        return error_;
     }
     release_pending(pending_slot_);
     pending_slot_ = -1;

@@ -10,8 +10,8 @@
 // the file it finally names is replaced, in that file's own directory, and the link
 // stays (a dangling link gets its target created; a loop is an error). Renaming gives
 // the target a new inode: other hard links keep the old content, and the new file
-// belongs to the writing user, with the old file's permission bits (or 0666 less the
-// umask for a new one). docs/cli.md says so for -o.
+// belongs to the writing user, with the old file's permission bits (never setuid,
+// setgid or sticky), or 0666 less the umask for a new one. docs/cli.md says so for -o.
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +33,7 @@ public:
 
     [[nodiscard]] bool ok() const noexcept { return fd_ >= 0; }
     [[nodiscard]] const std::string& error() const noexcept { return error_; }
+    [[nodiscard]] int error_number() const noexcept { return error_number_; }  // the errno of the failure
     [[nodiscard]] int fd() const noexcept { return fd_; }
     // Where the data will land (symbolic links resolved), and where it is meanwhile.
     [[nodiscard]] const std::string& final_path() const noexcept { return final_; }
@@ -47,11 +48,13 @@ public:
     void abort() noexcept;
 
 private:
+    void fail(int error_number, std::string why);
     std::string final_;
     std::string temp_;
     std::string error_;
     int fd_ = -1;
     int pending_slot_ = -1;
+    int error_number_ = 0;
 };
 
 // The whole of `text` to `path` through an atomic_file. "" or why it failed.
@@ -64,7 +67,7 @@ void remove_pending_temporaries() noexcept;
 
 // Where a write through `path` lands: symbolic links followed (relative ones from
 // their own directory), up to 40 of them. "" with *error set on a loop or an
-// unreadable link. A path that does not exist is its own answer.
+// unreadable link (and errno saying which). A path that does not exist is its own answer.
 [[nodiscard]] std::string resolve_write_target(const std::string& path, std::string* error);
 
 }  // namespace calib64::common
