@@ -40,13 +40,6 @@ bool is_kept(unsigned char c, bool all_garbage, const std::uint8_t* values) noex
     return all_garbage ? values[c] != invalid_value || c == '=' : c != '\n';
 }
 
-bool has_whitespace_but_newline(std::string_view text) noexcept {
-    return std::any_of(text.begin(), text.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u != '\n' && is_ascii_whitespace(u);
-    });
-}
-
 // The kept characters of `text`, contiguous, into dst; returns how many.
 std::size_t compact(std::string_view text, bool all_garbage, const std::uint8_t* values, char* dst) noexcept {
     std::size_t m = 0;
@@ -83,16 +76,25 @@ decode_result plain_decode(std::string_view in, std::span<std::uint8_t> out, con
 
 }  // namespace
 
+whitespace_hint whitespace_of(std::string_view text) noexcept {
+    bool newline = false;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u == '\n') newline = true;
+        else if (is_ascii_whitespace(u)) return whitespace_hint::other;
+    }
+    return newline ? whitespace_hint::only_newlines : whitespace_hint::none;
+}
+
 decode_result decode_coreutils(std::string_view text, std::span<std::uint8_t> out, const decode_options& o,
-                               std::vector<char>& scratch, only_newlines hint, strict_decoder strict,
+                               std::vector<char>& scratch, whitespace_hint hint, strict_decoder strict,
                                const void* context) {
     if (strict == nullptr) strict = plain_decode;
     if (out.size() < max_decoded_length(text.size())) return {status::output_too_small, 0, 0};
     const std::uint8_t* values = values_of(o.alpha);
     const bool all_garbage = o.skip == ignore::non_alphabet;
-    if (!all_garbage && hint == only_newlines::unknown)
-        hint = has_whitespace_but_newline(text) ? only_newlines::no : only_newlines::yes;
-    if (!all_garbage && hint == only_newlines::yes) {
+    if (!all_garbage && hint == whitespace_hint::unknown) hint = whitespace_of(text);
+    if (!all_garbage && hint == whitespace_hint::only_newlines) {
         // With no whitespace but '\n', the library's whitespace skipping is exactly
         // coreutils' newline skipping on canonical text; anything it rejects takes the
         // path below.
@@ -102,7 +104,7 @@ decode_result decode_coreutils(std::string_view text, std::span<std::uint8_t> ou
     // The kept characters, contiguous: in place when nothing is skipped.
     std::string_view s = text;
     bool moved = false;
-    if (all_garbage || std::memchr(text.data(), '\n', text.size()) != nullptr) {
+    if (all_garbage || (hint != whitespace_hint::none && std::memchr(text.data(), '\n', text.size()) != nullptr)) {
         scratch.resize(text.size());
         s = {scratch.data(), compact(text, all_garbage, values, scratch.data())};
         moved = true;

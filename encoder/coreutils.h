@@ -34,9 +34,11 @@ struct coreutils_group {
 using strict_decoder = decode_result (*)(std::string_view in, std::span<std::uint8_t> out, const decode_options& o,
                                          const void* context) noexcept;
 
-// What the caller knows about the text's whitespace: `yes` means no ASCII whitespace
-// but '\n' (then the SIMD whitespace-skipping decoder takes the text whole).
-enum class only_newlines : std::uint8_t { unknown, yes, no };
+// What the caller knows about the text's ASCII whitespace: none at all (the strict
+// decoder then runs in place), '\n' alone (the SIMD whitespace-skipping decoder takes
+// the text whole), or other whitespace too (which the dialect keeps, and rejects).
+enum class whitespace_hint : std::uint8_t { unknown, none, only_newlines, other };
+[[nodiscard]] whitespace_hint whitespace_of(std::string_view text) noexcept;
 
 // Decodes `text` by the dialect's rules (o.skip: non_alphabet skips every byte but
 // the alphabet and '=', anything else '\n' only; o.pad is unused). `out` must hold
@@ -46,7 +48,7 @@ enum class only_newlines : std::uint8_t { unknown, yes, no };
 // the kept characters when some byte is skipped.
 [[nodiscard]] decode_result decode_coreutils(std::string_view text, std::span<std::uint8_t> out,
                                              const decode_options& o, std::vector<char>& scratch,
-                                             only_newlines hint = only_newlines::unknown,
+                                             whitespace_hint hint = whitespace_hint::unknown,
                                              strict_decoder strict = nullptr, const void* context = nullptr);
 
 }  // namespace calib64::detail

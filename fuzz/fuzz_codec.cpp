@@ -149,14 +149,11 @@ void check_encode(std::span<const std::uint8_t> data, alphabet alpha, bool pad, 
 // sized buffer, with the whitespace hint unknown and (when true) given.
 void check_coreutils(std::string_view text, alphabet alpha, ignore skip, std::span<const kernel_id> kernels) {
     const codec_model::outcome want = codec_model::decode_coreutils(text, alpha, skip);
-    const bool other_whitespace = std::any_of(text.begin(), text.end(), [](char c) {
-        return c != '\n' && codec_model::is_whitespace(static_cast<unsigned char>(c));
-    });
     exact_buffer room(max_decoded_length(text.size()));
     std::vector<char> scratch;
     for (const kernel_id k : kernels) {
         const decode_options o{.alpha = alpha, .skip = skip, .kernel = k};
-        for (const auto hint : {detail::only_newlines::unknown, other_whitespace ? detail::only_newlines::no : detail::only_newlines::yes}) {
+        for (const auto hint : {detail::whitespace_hint::unknown, detail::whitespace_of(text)}) {
             std::memset(room.bytes.get(), 0xA5, room.size);
             const decode_result r = detail::decode_coreutils(text, std::span(room.bytes.get(), room.size), o, scratch, hint);
             if (r.written > room.size) fail("coreutils decode claims more bytes than the buffer holds", k, o);

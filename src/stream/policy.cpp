@@ -1,0 +1,120 @@
+// The stream's automatic mode: how many workers, which kernel and backend, what block
+// size. Measured on the 2-CPU development VM (docs/cli.md, "Measurements").
+#include <algorithm>
+
+#include "platform/cpus.h"
+#include "runtime/settings.h"
+#include "stream/job.h"
+
+namespace calib64::streaming {
+namespace {
+
+// Input bytes (encode) or characters (decode) per block: one read() and one write()
+// each, few enough calls per 100 MiB that their fixed cost is noise, small enough to
+// stay in L2 between reading, coding and writing.
+constexpr std::size_t default_block_bytes = std::size_t{1} << 20;
+// Below this the calling thread does everything: a second worker needs a thread, a
+// CPU probe and maybe the settings, which cost more than it saves.
+constexpr std::uint64_t parallel_from_bytes = std::uint64_t{1} << 20;
+// Serial blocks: one worker per usable CPU, up to this many (reading and writing are
+// serial stages, so more would only wait).
+constexpr unsigned max_automatic_workers = 8;
+// A parallel backend brings its own threads to each block: two workers overlap one's
+// reading and writing with the other's coding.
+constexpr unsigned parallel_backend_workers = 2;
+// Blocks smaller than a page for a small regular input: its buffers then cost no mmap.
+constexpr std::size_t small_input_block_bytes = 4096;
+
+std::size_t block_capacity(direction dir, const stream_options& so, const input_facts& in) {
+    std::size_t want = so.block_bytes != 0 ? std::min(so.block_bytes, max_block_bytes) : default_block_bytes;
+    if (so.block_bytes == 0 && in.regular && in.size < want)
+        want = std::max<std::size_t>(small_input_block_bytes, static_cast<std::size_t>(in.size) + 1);
+    return dir == direction::encode ? std::max<std::size_t>(3, want / 3 * 3) : std::max<std::size_t>(4, want / 4 * 4);
+}
+
+unsigned automatic_workers(backend how) {
+    const unsigned cpus = detail::usable_cpus();
+    if (cpus <= 1) return 1;
+    return how == backend::serial ? std::min(cpus, max_automatic_workers) : parallel_backend_workers;
+}
+
+kernel_id& kernel_of(job& j) { return j.dir == direction::encode ? j.enc.kernel : j.dec.kernel; }
+
+// The settings' kernel (unless the caller named one) and a backend CALIB64_BACKEND
+// forces. Read for a parallel stream only when they could say anything but the
+// defaults (the host probe behind them costs more than a small stream), and for a
+// single-threaded one only when a person set an override.
+void apply_settings(job& j, bool parallel) {
+    if (j.settings_read || !(parallel ? runtime::settings_may_matter() : runtime::settings_overridden())) return;
+    const runtime::resolved_settings& s = runtime::current_settings();
+    j.settings_read = true;
+    const runtime::operation_settings& op = j.dir == direction::encode ? s.encode : s.decode;
+    const choice c = op.choose(j.capacity);
+    if (kernel_of(j) == kernel_id::automatic) kernel_of(j) = c.kernel;
+    // The stream already codes blocks in parallel; a parallel backend inside each
+    // block only competes with it (100 MiB encode: 72 ms vs 42 ms, docs/cli.md). So
+    // serial blocks, unless CALIB64_BACKEND forces a backend.
+    if (op.forced) {
+        j.how = c.how;
+        j.par = c.par;
+    }
+}
+
+}  // namespace
+
+job plan_job(direction dir, const encode_options& enc, const decode_options& dec, const stream_options& so,
+             const input_facts& in) {
+    job j;
+    j.dir = dir;
+    j.enc = enc;
+    j.dec = dec;
+    j.wrap_columns = so.wrap_columns;
+    j.dialect = so.dialect;
+    j.automatic = !so.how.has_value();
+    if (so.how) {
+        j.how = *so.how;
+        j.par = so.par;
+    }
+    j.capacity = block_capacity(dir, so, in);
+    if (so.workers != 0) {
+        j.workers = std::min(so.workers, max_workers);
+    } else if (in.regular && in.size < parallel_from_bytes) {
+        j.workers = 1;
+    } else if (!in.regular) {
+        j.workers = 1;  // until the input proves large (plan_growth)
+        j.grow_after_bytes = parallel_from_bytes;
+    } else {
+        j.workers = automatic_workers(j.how);
+    }
+    if (j.automatic) {
+        apply_settings(j, j.workers > 1);
+        if (j.how != backend::serial && so.workers == 0) j.workers = std::min(j.workers, parallel_backend_workers);
+    }
+    j.automatic_kernel = kernel_of(j) == kernel_id::automatic && !j.settings_read;
+    if (kernel_of(j) == kernel_id::automatic) kernel_of(j) = best_kernel();
+    return j;
+}
+
+void plan_growth(job& j) {
+    j.grow_after_bytes = UINT64_MAX;
+    const kernel_id kernel = j.kernel();
+    if (j.automatic && !j.settings_read) {
+        kernel_of(j) = j.automatic_kernel ? kernel_id::automatic : kernel;
+        apply_settings(j, true);
+        if (kernel_of(j) == kernel_id::automatic) kernel_of(j) = best_kernel();
+    }
+    j.workers = automatic_workers(j.how);
+}
+
+stream_plan plan_of(const job& j, unsigned workers_run) noexcept {
+    stream_plan p;
+    p.how = j.how;
+    p.kernel = j.kernel();
+    p.workers = workers_run;
+    p.threads_per_block = j.how == backend::serial ? 0 : j.par.threads;
+    p.block_bytes = j.capacity;
+    p.settings_read = j.settings_read;
+    return p;
+}
+
+}  // namespace calib64::streaming
