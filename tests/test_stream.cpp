@@ -53,12 +53,6 @@ std::string wrap_reference(const std::string& encoded, std::size_t cols) {
     return out;
 }
 
-// /dev/null, opened once for the whole run.
-int open_null() {
-    static const int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    return fd;
-}
-
 constexpr std::size_t small_encode_block = 3 * 64;  // many blocks from small files
 constexpr std::size_t small_decode_block = 4 * 64;
 
@@ -420,7 +414,7 @@ TEST_CASE("automatic mode runs a small input on the calling thread alone, with n
     CHECK(read_file(dir.file("out")) == encode(random_bytes(100'000, 50)));
 }
 
-TEST_CASE("automatic mode brings in one worker per usable CPU, at most 8, for a large file, and its block is 1 MiB") {
+TEST_CASE("automatic mode brings in one worker per usable CPU, at most 8, for a large file, and its block is 256 KiB") {
     temp_dir dir;
     const std::string data = random_bytes(5 << 20, 51);
     write_file(dir.file("in"), data);
@@ -428,22 +422,41 @@ TEST_CASE("automatic mode brings in one worker per usable CPU, at most 8, for a 
     REQUIRE(r.ok());
     CHECK(r.plan.workers == expected_workers());
     CHECK(r.plan.how == backend::serial);
-    CHECK(r.plan.block_bytes == (1u << 20) / 3 * 3);
+    CHECK(r.plan.block_bytes == (256u << 10) / 3 * 3);
     const stream_result d = decode_file(dir.file("out"), "/dev/null");
     REQUIRE(d.ok());
-    CHECK(d.plan.block_bytes == 1u << 20);
+    CHECK(d.plan.block_bytes == 256u << 10);
+    CHECK(d.plan.workers == expected_workers());
+}
+
+TEST_CASE("automatic mode keeps one worker for an unwrapped encode into /dev/null, and not for a wrapped one") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3 << 20, 58));
+    const stream_result plain = encode_file(dir.file("in"), "/dev/null");
+    REQUIRE(plain.ok());
+    CHECK(plain.plan.workers == 1);
+    stream_options wrapped;
+    wrapped.wrap_columns = 76;
+    const stream_result lines = encode_file(dir.file("in"), "/dev/null", {}, wrapped);
+    REQUIRE(lines.ok());
+    CHECK(lines.plan.workers == expected_workers());
 }
 
 TEST_CASE("automatic mode starts a pipe on the calling thread and brings the workers in once it delivers 1 MiB") {
+    temp_dir dir;
+    const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(out >= 0);
     const std::string small = random_bytes(600'000, 52);
-    const stream_result a = through_pipe(small, [](int fd) { return encode_stream(fd, open_null()); });
+    const stream_result a = through_pipe(small, [&](int fd) { return encode_stream(fd, out); });
     CHECK(a.ok());
     CHECK(a.plan.workers == 1);
     const std::string large = random_bytes(4 << 20, 53);
-    const stream_result b = through_pipe(large, [](int fd) { return encode_stream(fd, open_null()); });
+    const stream_result b = through_pipe(large, [&](int fd) { return encode_stream(fd, out); });
+    ::close(out);
     CHECK(b.ok());
     CHECK(b.bytes_read == large.size());
     CHECK(b.plan.workers == expected_workers());
+    CHECK(read_file(dir.file("out")) == encode(small) + encode(large));
 }
 
 TEST_CASE("workers = 1 keeps a large stream on the calling thread") {
@@ -451,6 +464,7 @@ TEST_CASE("workers = 1 keeps a large stream on the calling thread") {
     write_file(dir.file("in"), random_bytes(3 << 20, 54));
     stream_options so;
     so.workers = 1;
+    so.wrap_columns = 76;  // would bring in the others, into /dev/null too
     const stream_result r = encode_file(dir.file("in"), "/dev/null", {}, so);
     REQUIRE(r.ok());
     CHECK(r.plan.workers == 1);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +14,25 @@ namespace {
 
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
+// A pipe holds 64 KiB by default, less than one block's output: every write would
+// wait for the reader to drain it, a context switch per 64 KiB on both sides. Grown
+// to 1 MiB (the default pipe-max-size for any user; a failure just keeps the size).
+constexpr int pipe_bytes = 1 << 20;
+
+void grow_pipe(int fd) noexcept {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && ::fcntl(fd, F_GETPIPE_SZ) < pipe_bytes)
+        (void)::fcntl(fd, F_SETPIPE_SZ, pipe_bytes);
+}
+
 }  // namespace
 
 engine::engine(job j) : job_(std::move(j)), coder_(job_), turn_changed_(max_workers) {}
 
 stream_result engine::run(int in_fd, int out_fd) {
     out_fd_ = out_fd;
+    grow_pipe(in_fd);
+    grow_pipe(out_fd);
     struct stat st {};
     const bool regular = ::fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode);
     reader_ = std::make_unique<input_reader>(job_, in_fd, regular);

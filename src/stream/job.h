@@ -18,10 +18,11 @@ inline constexpr std::size_t max_block_bytes = std::size_t{1} << 30;
 // Each worker owns one block, so this bounds memory whatever is asked.
 inline constexpr unsigned max_workers = 16;
 
-// What the stream knows about its input before reading it.
-struct input_facts {
-    bool regular = false;    // a regular file: `size` is its size now (it may still grow)
-    std::uint64_t size = 0;
+// What the stream knows about its input and output before it starts.
+struct io_facts {
+    bool regular_input = false;  // a regular file: `input_size` is its size now (it may still grow)
+    std::uint64_t input_size = 0;
+    bool output_discarded = false;  // /dev/null: writing costs nothing
 };
 
 struct job {
@@ -49,7 +50,7 @@ struct job {
 // Resolves the caller's options into a job (policy.cpp; the rules are in the public
 // header above stream_options).
 [[nodiscard]] job plan_job(direction dir, const encode_options& enc, const decode_options& dec,
-                           const stream_options& so, const input_facts& in);
+                           const stream_options& so, const io_facts& io);
 // The rest of the automatic mode once an input of unknown size has proved large:
 // workers, and the kernel and backend if the settings have a say. Runs on the only
 // thread of the stream, before any other starts.

@@ -10,9 +10,11 @@ namespace calib64::streaming {
 namespace {
 
 // Input bytes (encode) or characters (decode) per block: one read() and one write()
-// each, few enough calls per 100 MiB that their fixed cost is noise, small enough to
-// stay in L2 between reading, coding and writing.
-constexpr std::size_t default_block_bytes = std::size_t{1} << 20;
+// each. Against 64 KiB and 1 MiB, 256 KiB was fastest or within noise of it in all
+// nine cells of output mode x operation on the 2-CPU VM (docs/cli.md): small enough
+// that the block is still in L2 between reading, coding and writing, large enough
+// that the hand-offs between two workers (one futex wake per block) stay rare.
+constexpr std::size_t default_block_bytes = std::size_t{256} << 10;
 // Below this the calling thread does everything: a second worker needs a thread, a
 // CPU probe and maybe the settings, which cost more than it saves.
 constexpr std::uint64_t parallel_from_bytes = std::uint64_t{1} << 20;
@@ -22,13 +24,14 @@ constexpr unsigned max_automatic_workers = 8;
 // A parallel backend brings its own threads to each block: two workers overlap one's
 // reading and writing with the other's coding.
 constexpr unsigned parallel_backend_workers = 2;
-// Blocks smaller than a page for a small regular input: its buffers then cost no mmap.
+// A small regular input gets blocks its size (at least a page): buffers of 256 KiB
+// would cost an mmap and munmap each for a few bytes.
 constexpr std::size_t small_input_block_bytes = 4096;
 
-std::size_t block_capacity(direction dir, const stream_options& so, const input_facts& in) {
+std::size_t block_capacity(direction dir, const stream_options& so, const io_facts& io) {
     std::size_t want = so.block_bytes != 0 ? std::min(so.block_bytes, max_block_bytes) : default_block_bytes;
-    if (so.block_bytes == 0 && in.regular && in.size < want)
-        want = std::max<std::size_t>(small_input_block_bytes, static_cast<std::size_t>(in.size) + 1);
+    if (so.block_bytes == 0 && io.regular_input && io.input_size < want)
+        want = std::max<std::size_t>(small_input_block_bytes, static_cast<std::size_t>(io.input_size) + 1);
     return dir == direction::encode ? std::max<std::size_t>(3, want / 3 * 3) : std::max<std::size_t>(4, want / 4 * 4);
 }
 
@@ -60,10 +63,18 @@ void apply_settings(job& j, bool parallel) {
     }
 }
 
+// One worker is enough into /dev/null without wrapping: reading is then most of the
+// work and stays serial, and a second worker only adds hand-offs (100 MiB encode:
+// 27.0 ms on one thread, 29.5 ms on two; wrapped: 38 ms on one, 28.6 ms on two;
+// docs/cli.md).
+bool reading_dominates(const job& j, const io_facts& io) noexcept {
+    return io.output_discarded && j.dir == direction::encode && j.wrap_columns == 0;
+}
+
 }  // namespace
 
 job plan_job(direction dir, const encode_options& enc, const decode_options& dec, const stream_options& so,
-             const input_facts& in) {
+             const io_facts& io) {
     job j;
     j.dir = dir;
     j.enc = enc;
@@ -75,12 +86,12 @@ job plan_job(direction dir, const encode_options& enc, const decode_options& dec
         j.how = *so.how;
         j.par = so.par;
     }
-    j.capacity = block_capacity(dir, so, in);
+    j.capacity = block_capacity(dir, so, io);
     if (so.workers != 0) {
         j.workers = std::min(so.workers, max_workers);
-    } else if (in.regular && in.size < parallel_from_bytes) {
+    } else if ((io.regular_input && io.input_size < parallel_from_bytes) || reading_dominates(j, io)) {
         j.workers = 1;
-    } else if (!in.regular) {
+    } else if (!io.regular_input) {
         j.workers = 1;  // until the input proves large (plan_growth)
         j.grow_after_bytes = parallel_from_bytes;
     } else {

@@ -28,14 +28,21 @@ struct request {
     stream_options so{};
 };
 
-streaming::input_facts facts_of(int fd) {
+streaming::io_facts facts_of(int in_fd, int out_fd) {
+    streaming::io_facts f;
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return {};
-    return {true, static_cast<std::uint64_t>(st.st_size)};
+    if (::fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        f.regular_input = true;
+        f.input_size = static_cast<std::uint64_t>(st.st_size);
+    }
+    struct stat null {};
+    f.output_discarded = ::fstat(out_fd, &st) == 0 && S_ISCHR(st.st_mode) && ::stat("/dev/null", &null) == 0 &&
+                         st.st_rdev == null.st_rdev;
+    return f;
 }
 
 stream_result run_engine(const request& rq, int in_fd, int out_fd, std::string input_name, std::string output_name) {
-    streaming::job j = streaming::plan_job(rq.dir, rq.enc, rq.dec, rq.so, facts_of(in_fd));
+    streaming::job j = streaming::plan_job(rq.dir, rq.enc, rq.dec, rq.so, facts_of(in_fd, out_fd));
     j.input_name = std::move(input_name);
     j.output_name = std::move(output_name);
     streaming::engine e(std::move(j));
