@@ -808,3 +808,48 @@ TEST_CASE("-o '' fails at once, before reading any input") {
     CHECK(read_file(dir.file("stderr")).find("cannot write '': No such file or directory") != std::string::npos);
     CHECK(read_file(dir.file("stdout")).empty());
 }
+
+// ---------------------------------------------------------------- the lean tool and calib64-full
+
+TEST_CASE("calib64 starts without loading libstdc++, oneTBB, hwloc, fmt or Google Benchmark") {
+    const char* lean = std::getenv("CALIB64_TEST_LEAN_STATIC");
+    if (lean == nullptr || std::string(lean) != "1") return;  // a sanitizer build keeps the shared libraries
+    temp_dir dir;
+    // What the dynamic loader would map, without running the program (what ldd does).
+    const outcome o = run(dir, "LD_TRACE_LOADED_OBJECTS=1 " + calib64_binary(), "");
+    CHECK(o.exit_code == 0);
+    CAPTURE(o.out);
+    CHECK(o.out.find("libc.so") != std::string::npos);
+    for (const char* lib : {"libstdc++", "libtbb", "libhwloc", "libfmt", "libbenchmark", "libudev"})
+        CHECK(o.out.find(lib) == std::string::npos);
+}
+
+TEST_CASE("calibrate, report and the work_stealing backend run in calib64-full, with the same arguments") {
+    temp_dir dir;
+    const std::string full = calib64_binary() + "-full";
+    const outcome lean_report = run(dir, calib64_binary(), "report");
+    const outcome full_report = run(dir, full, "report");
+    CHECK(lean_report.exit_code == full_report.exit_code);
+    CHECK(lean_report.err == full_report.err);
+    write_file(dir.file("in"), random_bytes(300000, 61));
+    const outcome reference = run(dir, coreutils_base64(), dir.file("in"));
+    const outcome forced = run(dir, "CALIB64_BACKEND=' work_stealing' " + calib64_binary(), dir.file("in"));
+    CHECK(forced.exit_code == 0);
+    CHECK(forced.out == reference.out);
+}
+
+TEST_CASE("without calib64-full beside it, calib64 says what a command needs and exits 1; base64 work does not need it") {
+    temp_dir dir;
+    fs::copy_file(calib64_binary(), dir.file("calib64"));
+    fs::permissions(dir.file("calib64"), fs::perms::owner_all);
+    const outcome o = run(dir, dir.file("calib64"), "calibrate --quick");
+    CHECK(o.exit_code == 1);
+    CHECK(o.err.find("calib64-full") != std::string::npos);
+    const outcome ws = run(dir, dir.file("calib64"), "--backend=work_stealing /dev/null");
+    CHECK(ws.exit_code == 1);
+    CHECK(ws.err.find("calib64-full") != std::string::npos);
+    write_file(dir.file("in"), "abc");
+    const outcome plain = run(dir, dir.file("calib64"), dir.file("in"));
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.out == "YWJj\n");
+}

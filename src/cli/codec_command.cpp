@@ -16,6 +16,8 @@
 #include "catalog.h"
 #include "commands.h"
 #include "common/sizes.h"
+#include "full_tool.h"
+#include "platform/text.h"
 
 #ifndef CALIB64_VERSION
 #define CALIB64_VERSION "unknown"
@@ -268,6 +270,15 @@ std::optional<std::string> contradiction(const cli_options& o, direction_choice 
     return std::nullopt;
 }
 
+// Whether this run would use the work_stealing backend, which only calib64-full has
+// (--backend, or auto with CALIB64_BACKEND forcing it; the value trimmed like every
+// CALIB64_* value).
+bool wants_work_stealing(const cli_options& o) {
+    if (o.how) return *o.how == backend::work_stealing;
+    const char* forced = std::getenv("CALIB64_BACKEND");
+    return forced != nullptr && detail::trim(forced) == backend_name(backend::work_stealing);
+}
+
 }  // namespace
 
 int run_base64(int argc, char** argv, direction_choice forced) {
@@ -278,6 +289,7 @@ int run_base64(int argc, char** argv, direction_choice forced) {
         if (const std::optional<std::string> why = contradiction(o, forced)) return usage_error(program, *why);
         o.decode = forced == direction_choice::decode;
     }
+    if (lean_tool && wants_work_stealing(o)) return run_full_tool();
 
     stream_options so;
     so.block_bytes = o.block_bytes;
