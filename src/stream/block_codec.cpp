@@ -12,7 +12,31 @@ namespace {
 
 constexpr std::size_t wrap_step_bytes = 12 * 1024;  // encode-then-wrap step; its output stays in L1
 
-std::size_t wrap_lines(const char* src, std::size_t n, char* dst, std::size_t cols, std::size_t& column) noexcept {
+// Copies n characters to dst with a '\n' after every cols of them, the first line
+// starting at `column`. Whole lines of a width known at compile time (76, coreutils'
+// default; 64, PEM's) are fixed-size copies, which the compiler unrolls, instead of
+// a memcpy call per line.
+template <std::size_t Cols>
+std::size_t wrap_fixed(const char* src, std::size_t n, char* dst, std::size_t& column) noexcept {
+    char* d = dst;
+    if (column != 0) {  // finish the line the previous step left open
+        const std::size_t take = std::min(n, Cols - column);
+        std::memcpy(d, src, take);
+        d += take, src += take, n -= take, column += take;
+        if (column < Cols) return static_cast<std::size_t>(d - dst);
+        *d++ = '\n';
+        column = 0;
+    }
+    for (; n >= Cols; n -= Cols, src += Cols, d += Cols + 1) {
+        std::memcpy(d, src, Cols);
+        d[Cols] = '\n';
+    }
+    std::memcpy(d, src, n);
+    column = n;
+    return static_cast<std::size_t>(d + n - dst);
+}
+
+std::size_t wrap_any(const char* src, std::size_t n, char* dst, std::size_t cols, std::size_t& column) noexcept {
     char* d = dst;
     while (n > 0) {
         const std::size_t take = std::min(n, cols - column);
@@ -27,6 +51,12 @@ std::size_t wrap_lines(const char* src, std::size_t n, char* dst, std::size_t co
         }
     }
     return static_cast<std::size_t>(d - dst);
+}
+
+std::size_t wrap_lines(const char* src, std::size_t n, char* dst, std::size_t cols, std::size_t& column) noexcept {
+    if (cols == 76) return wrap_fixed<76>(src, n, dst, column);
+    if (cols == 64) return wrap_fixed<64>(src, n, dst, column);
+    return wrap_any(src, n, dst, cols, column);
 }
 
 // The coreutils decoder's strict runs through the job's backend.
