@@ -86,15 +86,18 @@ void print_usage(std::FILE* to, const char* program) {
                  "      --no-pad          encode without '=' padding; decode: padding optional (implies --strict)\n"
                  "      --strict          decode by RFC 4648: canonical trailing bits, '=' only at the end,\n"
                  "                          whitespace skipped; errors name the byte offset\n"
-                 "      --backend=NAME    auto (default: serial blocks in parallel, the profile's kernel;\n"
-                 "                          CALIB64_BACKEND forces one), or how each block is coded:\n");
+                 "      --backend=NAME    auto (default: one thread for small inputs, else a worker per CPU\n"
+                 "                          coding serial blocks with the profile's kernel; CALIB64_BACKEND\n"
+                 "                          forces one), or how each block is coded:\n");
     for (const auto& row : detail::backend_rows)
         std::fprintf(to, "                          %-14.*s %.*s\n", static_cast<int>(row.name.size()), row.name.data(),
                      static_cast<int>(row.summary.size()), row.summary.data());
     std::fprintf(to,
-                 "      --threads=N       serial: N block workers; otherwise N threads per block (1-%u)\n"
+                 "      --threads=N       auto, serial: N block workers (1: one thread); work_stealing,\n"
+                 "                          pipeline: N threads per block (1-%u)\n"
                  "      --kernel=NAME     force a SIMD kernel: %s\n"
-                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is a few blocks)\n"
+                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is\n"
+                 "                          one block per worker)\n"
                  "\n"
                  "Subcommands:\n",
                  max_threads, detail::names_in_words(detail::kernel_rows, detail::automatic_kernel_name).c_str());
@@ -103,7 +106,7 @@ void print_usage(std::FILE* to, const char* program) {
                      static_cast<int>(c.summary.size()), c.summary.data());
     std::fprintf(to,
                  "\n"
-                 "Examples:\n"
+                 "Examples (the whole manual: man calib64):\n"
                  "  %s photo.jpg > photo.b64          encode, lines of 76 characters\n"
                  "  %s -w 0 < photo.jpg               encode from stdin, one line\n"
                  "  %s -d photo.b64 -o photo.jpg      decode to a file, atomically\n"
