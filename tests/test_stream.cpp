@@ -7,6 +7,8 @@
 #include "platform/cpus.h"
 #include "runtime/settings.h"
 #include "stream/characters.h"
+#include "stream/engine.h"
+#include "stream/job.h"
 #include "test_child.h"
 #include "test_files.h"
 
@@ -397,7 +399,12 @@ stream_result through_pipe(const std::string& data, const std::function<stream_r
     return r;
 }
 
-unsigned expected_workers() { return std::min(calib64::detail::usable_cpus(), 8u); }
+// Workers the automatic mode runs with `pipe_ends` of the stream on pipes: one CPU
+// is left to the process at each pipe end.
+unsigned expected_workers(unsigned pipe_ends = 0) {
+    const unsigned cpus = calib64::detail::usable_cpus();
+    return std::clamp(cpus > pipe_ends ? cpus - pipe_ends : 1u, 1u, 8u);
+}
 
 }  // namespace
 
@@ -442,7 +449,7 @@ TEST_CASE("automatic mode keeps one worker for an unwrapped encode into /dev/nul
     CHECK(lines.plan.workers == expected_workers());
 }
 
-TEST_CASE("automatic mode starts a pipe on the calling thread and brings the workers in once it delivers 1 MiB") {
+TEST_CASE("automatic mode starts a pipe on the calling thread and, leaving a CPU to the writer, grows once it delivers 1 MiB") {
     temp_dir dir;
     const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     REQUIRE(out >= 0);
@@ -455,8 +462,32 @@ TEST_CASE("automatic mode starts a pipe on the calling thread and brings the wor
     ::close(out);
     CHECK(b.ok());
     CHECK(b.bytes_read == large.size());
-    CHECK(b.plan.workers == expected_workers());
+    CHECK(b.plan.workers == expected_workers(1));
     CHECK(read_file(dir.file("out")) == encode(small) + encode(large));
+}
+
+// The engine itself, as for a terminal or a device: unknown size, no pipe end. So
+// the growth runs on a host of two CPUs too.
+TEST_CASE("an input of unknown size on no pipe starts on the calling thread and brings the workers in after 1 MiB") {
+    temp_dir dir;
+    streaming::io_facts unknown;  // neither regular nor a pipe
+    stream_options wrapped;
+    wrapped.wrap_columns = 76;
+    const streaming::job j = streaming::plan_job(streaming::direction::encode, {}, {}, wrapped, unknown);
+    CHECK(j.workers == 1);
+    CHECK(j.grow_after_bytes == 1u << 20);
+    CHECK_FALSE(j.settings_read);
+    const std::string data = random_bytes((5 << 20) + 7, 59);
+    const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(out >= 0);
+    const stream_result r = through_pipe(data, [&](int fd) {
+        streaming::engine e(j);
+        return e.run(fd, out);
+    });
+    ::close(out);
+    REQUIRE(r.ok());
+    CHECK(r.plan.workers == expected_workers());
+    CHECK(read_file(dir.file("out")) == wrap_reference(encode(data), 76));
 }
 
 TEST_CASE("workers = 1 keeps a large stream on the calling thread") {

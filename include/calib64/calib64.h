@@ -235,17 +235,19 @@ enum class decode_dialect : std::uint8_t {
 
 // Automatic mode (how, workers and block_bytes left at their defaults) chooses:
 // - one thread, the calling one, for an input known to be under 1 MiB, for
-//   workers = 1 and on a host with one usable CPU: no thread is started and no
-//   topology or profile is read;
-// - otherwise one worker per usable CPU (at most 8), each coding its blocks serially.
-//   An input of unknown size (a pipe) starts on the calling thread alone and brings
-//   the other workers in once it has delivered 1 MiB;
+//   workers = 1, for an unwrapped encode into /dev/null (reading is then most of
+//   the work) and on a host with one usable CPU: no thread is started;
+// - otherwise one worker per usable CPU (at most 8), less one for each end of the
+//   stream that is a pipe (the process there copies every byte too), each coding
+//   its blocks serially. An input of unknown size starts on the calling thread
+//   alone and brings the others in once it has delivered 1 MiB;
 // - the kernel (unless the options name one) from the runtime settings (calibration
-//   profile, CALIB64_KERNEL; docs/profile.md) when the stream goes parallel or a
-//   CALIB64_* variable is set, else the best this CPU runs; a backend that
-//   CALIB64_BACKEND forces is followed, with its threads, in two workers;
-// - blocks of 1 MiB (encode: the input bytes, decode: the characters).
-// stream_result::plan says what ran.
+//   profile, CALIB64_KERNEL; docs/profile.md) when the stream goes parallel and a
+//   profile or CALIB64_* variable exists, or when a CALIB64_* variable is set; else
+//   the best this CPU runs, with no topology probe or profile search. A backend
+//   that CALIB64_BACKEND forces is followed, with its threads, in two workers;
+// - blocks of 256 KiB (encode: input bytes, decode: characters).
+// stream_result::plan says what ran. docs/cli.md has the measurements behind these.
 struct stream_options {
     std::size_t wrap_columns = 0;  // encode: a '\n' after every this many characters and at the end (0: none)
     decode_dialect dialect = decode_dialect::rfc4648;

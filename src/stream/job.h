@@ -23,6 +23,9 @@ struct io_facts {
     bool regular_input = false;  // a regular file: `input_size` is its size now (it may still grow)
     std::uint64_t input_size = 0;
     bool output_discarded = false;  // /dev/null: writing costs nothing
+    // Ends that are pipes (or sockets): another process is reading or writing there,
+    // on a CPU of its own.
+    unsigned pipe_ends = 0;
 };
 
 struct job {
@@ -38,6 +41,7 @@ struct job {
     // An input of unknown size starts with the calling thread alone; once this much
     // input has been read, plan_growth() decides the rest and the others start.
     std::uint64_t grow_after_bytes = UINT64_MAX;
+    unsigned pipe_ends = 0;  // io_facts::pipe_ends, for plan_growth
     bool automatic = false;         // how was left to the automatic mode
     bool automatic_kernel = false;  // the kernel is best_kernel() only for want of settings so far
     bool settings_read = false;

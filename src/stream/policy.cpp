@@ -35,10 +35,14 @@ std::size_t block_capacity(direction dir, const stream_options& so, const io_fac
     return dir == direction::encode ? std::max<std::size_t>(3, want / 3 * 3) : std::max<std::size_t>(4, want / 4 * 4);
 }
 
-unsigned automatic_workers(backend how) {
+// One CPU per pipe end is left to the process at the other end, which copies every
+// byte as well: on 2 CPUs, two workers and `cat` on the pipe competed (100 MiB
+// encode into cat, 31 interleaved rounds: 48.1 ms on one worker, 54.4 on two).
+unsigned automatic_workers(backend how, unsigned pipe_ends) {
     const unsigned cpus = detail::usable_cpus();
-    if (cpus <= 1) return 1;
-    return how == backend::serial ? std::min(cpus, max_automatic_workers) : parallel_backend_workers;
+    const unsigned free = cpus > pipe_ends ? cpus - pipe_ends : 1;
+    if (free <= 1) return 1;
+    return how == backend::serial ? std::min(free, max_automatic_workers) : parallel_backend_workers;
 }
 
 kernel_id& kernel_of(job& j) { return j.dir == direction::encode ? j.enc.kernel : j.dec.kernel; }
@@ -95,8 +99,9 @@ job plan_job(direction dir, const encode_options& enc, const decode_options& dec
         j.workers = 1;  // until the input proves large (plan_growth)
         j.grow_after_bytes = parallel_from_bytes;
     } else {
-        j.workers = automatic_workers(j.how);
+        j.workers = automatic_workers(j.how, io.pipe_ends);
     }
+    j.pipe_ends = io.pipe_ends;
     if (j.automatic) {
         apply_settings(j, j.workers > 1);
         if (j.how != backend::serial && so.workers == 0) j.workers = std::min(j.workers, parallel_backend_workers);
@@ -114,7 +119,7 @@ void plan_growth(job& j) {
         apply_settings(j, true);
         if (kernel_of(j) == kernel_id::automatic) kernel_of(j) = best_kernel();
     }
-    j.workers = automatic_workers(j.how);
+    j.workers = automatic_workers(j.how, j.pipe_ends);
 }
 
 stream_plan plan_of(const job& j, unsigned workers_run) noexcept {

@@ -28,16 +28,21 @@ struct request {
     stream_options so{};
 };
 
+bool is_pipe(const struct stat& st) noexcept { return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode); }
+
 streaming::io_facts facts_of(int in_fd, int out_fd) {
     streaming::io_facts f;
     struct stat st {};
-    if (::fstat(in_fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        f.regular_input = true;
-        f.input_size = static_cast<std::uint64_t>(st.st_size);
+    if (::fstat(in_fd, &st) == 0) {
+        f.regular_input = S_ISREG(st.st_mode);
+        if (f.regular_input) f.input_size = static_cast<std::uint64_t>(st.st_size);
+        f.pipe_ends += is_pipe(st);
     }
-    struct stat null {};
-    f.output_discarded = ::fstat(out_fd, &st) == 0 && S_ISCHR(st.st_mode) && ::stat("/dev/null", &null) == 0 &&
-                         st.st_rdev == null.st_rdev;
+    if (::fstat(out_fd, &st) == 0) {
+        struct stat null {};
+        f.output_discarded = S_ISCHR(st.st_mode) && ::stat("/dev/null", &null) == 0 && st.st_rdev == null.st_rdev;
+        f.pipe_ends += is_pipe(st);
+    }
     return f;
 }
 
