@@ -8,7 +8,8 @@
 // input was. The input is also encoded with every kernel, which must agree with
 // scalar and decode back to the input. Decode and encode also run on a copy of
 // the input at another alignment. Output buffers are heap blocks of the exact
-// size, so AddressSanitizer sees any write past them.
+// size, so AddressSanitizer sees any write past them. The coreutils dialect's decoder
+// (encoder/coreutils.h) runs too, with every kernel, against its own model.
 #include <calib64/calib64.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "coreutils.h"
 #include "test_codec_model.h"
 
 namespace {
@@ -143,6 +145,26 @@ void check_encode(std::span<const std::uint8_t> data, alphabet alpha, bool pad, 
     }
 }
 
+// The coreutils dialect: what the model says, with every kernel, into an exactly
+// sized buffer, with the whitespace hint unknown and (when true) given.
+void check_coreutils(std::string_view text, alphabet alpha, ignore skip, std::span<const kernel_id> kernels) {
+    const codec_model::outcome want = codec_model::decode_coreutils(text, alpha, skip);
+    exact_buffer room(max_decoded_length(text.size()));
+    std::vector<char> scratch;
+    for (const kernel_id k : kernels) {
+        const decode_options o{.alpha = alpha, .skip = skip, .kernel = k};
+        for (const auto hint : {detail::whitespace_hint::unknown, detail::whitespace_of(text)}) {
+            std::memset(room.bytes.get(), 0xA5, room.size);
+            const decode_result r = detail::decode_coreutils(text, std::span(room.bytes.get(), room.size), o, scratch, hint);
+            if (r.written > room.size) fail("coreutils decode claims more bytes than the buffer holds", k, o);
+            if (r.code != want.code || r.offset != want.offset ||
+                !std::equal(want.bytes.begin(), want.bytes.end(), room.bytes.get(), room.bytes.get() + r.written) ||
+                r.written != want.bytes.size())
+                fail("coreutils decode disagrees with its model", k, o);
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -153,6 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (const padding pad : {padding::required, padding::optional, padding::forbidden})
                 check_decode(text, {.alpha = alpha, .pad = pad, .skip = skip}, kernels);
         for (const bool pad : {true, false}) check_encode({data, size}, alpha, pad, kernels);
+        for (const ignore skip : {ignore::none, ignore::non_alphabet}) check_coreutils(text, alpha, skip, kernels);
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,8 @@
 #include <unistd.h>
 
 #include <calib64/calib64.h>
+
+#include "runtime/settings.h"
 
 namespace fs = std::filesystem;
 
@@ -308,12 +311,13 @@ TEST_CASE("every backend and the subcommand spelling give the same output") {
     CHECK(enc.out == reference.out);
 }
 
-TEST_CASE("the default backend is auto: a stream of unknown size consults the settings, a small file does not") {
+TEST_CASE("the default backend is auto: a CALIB64_* override is read by a large pipe and a small file alike") {
     temp_dir dir;
     write_file(dir.file("big"), random_bytes(3 << 20, 21));
     write_file(dir.file("small"), random_bytes(1000, 22));
-    // A variable the settings resolution reports proves that it ran: it runs for stdin
-    // of unknown size (a pipe), and not for a small regular file (nothing to decide).
+    // A variable the settings resolution warns about proves that it ran: a person's
+    // override is followed whatever the input (without one, a small input reads no
+    // settings at all: tests/test_stream.cpp, automatic mode).
     const std::string env = "CALIB64_BACKEND=nonsense ";
     const outcome reference = run(dir, coreutils_base64(), "-w 0", dir.file("big"));
     const outcome piped = run(dir, "(cat " + dir.file("big") + " | " + env + calib64_binary() + " -w 0)", "");
@@ -323,7 +327,7 @@ TEST_CASE("the default backend is auto: a stream of unknown size consults the se
     const outcome small = run(dir, env + calib64_binary(), "-w 0", dir.file("small"));
     CHECK(small.exit_code == 0);
     CHECK(small.out == run(dir, coreutils_base64(), "-w 0", dir.file("small")).out);
-    CHECK(small.err.empty());
+    CHECK(small.err.find("CALIB64_BACKEND") != std::string::npos);
 }
 
 TEST_CASE("calib64 profile show lists the settings in force and where each came from") {
@@ -469,7 +473,7 @@ TEST_CASE("--help and --version exit 0 and print to stdout") {
     temp_dir dir;
     const outcome help = run(dir, calib64_binary(), "--help");
     CHECK(help.exit_code == 0);
-    CHECK(help.out.find("Examples:") != std::string::npos);
+    CHECK(help.out.find("Examples") != std::string::npos);
     const outcome version = run(dir, calib64_binary(), "--version");
     CHECK(version.exit_code == 0);
     CHECK(version.out.find("calib64") == 0);
@@ -806,4 +810,125 @@ TEST_CASE("-o '' fails at once, before reading any input") {
     CHECK(WEXITSTATUS(status) == 1);
     CHECK(read_file(dir.file("stderr")).find("cannot write '': No such file or directory") != std::string::npos);
     CHECK(read_file(dir.file("stdout")).empty());
+}
+
+// ---------------------------------------------------------------- the lean tool and calib64-full
+
+TEST_CASE("calib64 starts without loading libstdc++, oneTBB, hwloc, fmt or Google Benchmark") {
+    const char* lean = std::getenv("CALIB64_TEST_LEAN_STATIC");
+    if (lean == nullptr || std::string(lean) != "1") return;  // a sanitizer build keeps the shared libraries
+    temp_dir dir;
+    // What the dynamic loader would map, without running the program (what ldd does).
+    const outcome o = run(dir, "LD_TRACE_LOADED_OBJECTS=1 " + calib64_binary(), "");
+    CHECK(o.exit_code == 0);
+    CAPTURE(o.out);
+    CHECK(o.out.find("libc.so") != std::string::npos);
+    for (const char* lib : {"libstdc++", "libtbb", "libhwloc", "libfmt", "libbenchmark", "libudev"})
+        CHECK(o.out.find(lib) == std::string::npos);
+}
+
+TEST_CASE("calibrate, report and the work_stealing backend run in calib64-full, with the same arguments") {
+    temp_dir dir;
+    const std::string full = calib64_binary() + "-full";
+    const outcome lean_report = run(dir, calib64_binary(), "report");
+    const outcome full_report = run(dir, full, "report");
+    CHECK(lean_report.exit_code == full_report.exit_code);
+    CHECK(lean_report.err == full_report.err);
+    write_file(dir.file("in"), random_bytes(300000, 61));
+    const outcome reference = run(dir, coreutils_base64(), dir.file("in"));
+    const outcome forced = run(dir, "CALIB64_BACKEND=' work_stealing' " + calib64_binary(), dir.file("in"));
+    CHECK(forced.exit_code == 0);
+    CHECK(forced.out == reference.out);
+}
+
+TEST_CASE("without calib64-full beside it, calib64 says what a command needs and exits 1; base64 work does not need it") {
+    temp_dir dir;
+    fs::copy_file(calib64_binary(), dir.file("calib64"));
+    fs::permissions(dir.file("calib64"), fs::perms::owner_all);
+    const outcome o = run(dir, dir.file("calib64"), "calibrate --quick");
+    CHECK(o.exit_code == 1);
+    CHECK(o.err.find("calib64-full") != std::string::npos);
+    const outcome ws = run(dir, dir.file("calib64"), "--backend=work_stealing /dev/null");
+    CHECK(ws.exit_code == 1);
+    CHECK(ws.err.find("calib64-full") != std::string::npos);
+    write_file(dir.file("in"), "abc");
+    const outcome plain = run(dir, dir.file("calib64"), dir.file("in"));
+    CHECK(plain.exit_code == 0);
+    CHECK(plain.out == "YWJj\n");
+}
+
+// ---------------------------------------------------------------- the manual page
+
+namespace {
+
+// The man page's text with roff's escapes for '-' and fonts taken out, so that an
+// option reads as it would be typed.
+std::string man_source_as_text(const std::string& roff) {
+    std::string out;
+    for (std::size_t i = 0; i < roff.size(); ++i) {
+        if (roff[i] == '\\' && i + 1 < roff.size()) {
+            const char next = roff[i + 1];
+            if (next == '-') { out += '-'; ++i; continue; }
+            if (next == 'f' && i + 2 < roff.size()) { i += 2; continue; }  // \fB \fI \fR
+            if (next == '&') { ++i; continue; }
+        }
+        out += roff[i];
+    }
+    return out;
+}
+
+// Every "--name" in a text.
+std::vector<std::string> long_options_in(const std::string& text) {
+    std::vector<std::string> names;
+    for (std::size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+        std::size_t end = at + 2;
+        while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '-')) ++end;
+        if (end > at + 2 && std::islower(static_cast<unsigned char>(text[at + 2]))) names.push_back(text.substr(at, end - at));
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+}
+
+}  // namespace
+
+TEST_CASE("the manual page renders without a warning and names every long option of --help") {
+    temp_dir dir;
+    const std::string page = std::string(std::getenv("CALIB64_TEST_BUILD_ROOT")) + "/src/cli/calib64.1";
+    const std::string roff = read_file(page);
+    REQUIRE(roff != "<missing>");
+    // groff with every warning on (what man runs); a lint of the macros where it is missing.
+    if (::access("/usr/bin/groff", X_OK) == 0) {
+        const outcome o = run(dir, "/usr/bin/groff", "-man -Tutf8 -ww -z " + page);
+        CHECK(o.exit_code == 0);
+        CHECK(o.err.empty());
+        const outcome text = run(dir, "/usr/bin/groff", "-man -Tascii -P-c -P-b -P-u " + page);
+        CHECK(text.out.find("EXIT STATUS") != std::string::npos);
+        CHECK(text.out.find("ENVIRONMENT") != std::string::npos);
+    } else {
+        const std::vector<std::string> known = {"TH", "SH", "SS", "TP", "PP", "B", "I", "BR", "IR", "RB", "IB", "BI", "br", "\\\""};
+        std::istringstream lines(roff);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.empty() || line[0] != '.') continue;
+            const std::string macro = line.substr(1, line.find(' ') == std::string::npos ? std::string::npos : line.find(' ') - 1);
+            CAPTURE(line);
+            CHECK(std::find(known.begin(), known.end(), macro) != known.end());
+        }
+    }
+    const std::string text = man_source_as_text(roff);
+    for (const char* section : {".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH EXIT STATUS", ".SH ENVIRONMENT",
+                                ".SH COMPATIBILITY", ".SH EXAMPLES"})
+        CHECK(text.find(section) != std::string::npos);
+    const outcome help = run(dir, calib64_binary(), "--help");
+    const std::vector<std::string> options = long_options_in(help.out);
+    CHECK(options.size() >= 13);
+    for (const std::string& option : options) {
+        CAPTURE(option);
+        CHECK(text.find(option) != std::string::npos);
+    }
+    // And every CALIB64_* variable the library reads.
+    for (const std::string_view name : calib64::runtime::known_variables()) {
+        CAPTURE(name);
+        CHECK(text.find(std::string(name)) != std::string::npos);
+    }
 }

@@ -12,6 +12,9 @@
 // - skipped bytes (whitespace or every non-alphabet byte but '=') are ignored,
 //   anything else outside the alphabet is invalid_character;
 // - on error, the output holds the bytes of every quantum finished before it.
+//
+// Below it, decode_coreutils models GNU coreutils' `base64 -d` (gnulib's decode_4),
+// the stream's decode_dialect::coreutils and encoder/coreutils.h.
 #pragma once
 
 #include <calib64/calib64.h>
@@ -135,6 +138,60 @@ inline outcome decode(std::string_view text, const calib64::decode_options& o) {
     if (pads > 0 || filled == 1 || o.pad == calib64::padding::required)
         return fail(status::truncated_input, text.size());
     finish(filled);
+    return r;
+}
+
+// GNU coreutils' `base64 -d` (and `-d -i`), as calib64 specifies it:
+//
+// - kept characters: without -i every byte but '\n'; with -i (ignore::non_alphabet)
+//   only the alphabet and '='; all others are skipped;
+// - the kept characters form groups of four, each decoded on its own: slots 0 and 1
+//   must hold alphabet characters ('=' there is bad_padding, anything else
+//   invalid_character); "xx==" yields one byte, "xxx=" two, "xxxx" three; trailing
+//   bits are never checked, and '=' may end any group, not only the last;
+// - after "xx=" only '=' may fill slot 3 (else bad_padding there); a byte outside
+//   the alphabet in slot 2 or 3 is invalid_character;
+// - a last group of one alphabet character, of two, or of three (with or without
+//   '=') is truncated_input at offset text.size(); a last group of one other byte is
+//   invalid_character at it;
+// - the decoder stops at the first bad group, having written every byte before the
+//   slot at fault (so "QUJ*" writes "AB" and "QU" writes "A").
+inline outcome decode_coreutils(std::string_view text, calib64::alphabet a, calib64::ignore skip) {
+    using calib64::status;
+    const bool only_alphabet = skip == calib64::ignore::non_alphabet;
+    std::vector<std::size_t> kept;  // offsets of the kept characters
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (only_alphabet ? value_of(c, a) >= 0 || c == '=' : c != '\n') kept.push_back(i);
+    }
+    outcome r;
+    auto fail = [&](status s, std::size_t at) {
+        r.code = s;
+        r.offset = at;
+        return r;
+    };
+    for (std::size_t g = 0; g < kept.size(); g += 4) {
+        const std::size_t len = std::min<std::size_t>(4, kept.size() - g);
+        auto ch = [&](std::size_t slot) { return static_cast<unsigned char>(text[kept[g + slot]]); };
+        auto val = [&](std::size_t slot) { return value_of(ch(slot), a); };
+        auto at = [&](std::size_t slot) { return kept[g + slot]; };
+        if (len == 1) return val(0) >= 0 ? fail(status::truncated_input, text.size()) : fail(status::invalid_character, at(0));
+        for (std::size_t slot = 0; slot < 2; ++slot)
+            if (val(slot) < 0) return fail(ch(slot) == '=' ? status::bad_padding : status::invalid_character, at(slot));
+        r.bytes.push_back(static_cast<std::uint8_t>(val(0) << 2 | val(1) >> 4));
+        if (len == 2) return fail(status::truncated_input, text.size());
+        if (ch(2) == '=') {
+            if (len == 3) return fail(status::truncated_input, text.size());
+            if (ch(3) != '=') return fail(status::bad_padding, at(3));
+            continue;
+        }
+        if (val(2) < 0) return fail(status::invalid_character, at(2));
+        r.bytes.push_back(static_cast<std::uint8_t>((val(1) & 0x0F) << 4 | val(2) >> 2));
+        if (len == 3) return fail(status::truncated_input, text.size());
+        if (ch(3) == '=') continue;
+        if (val(3) < 0) return fail(status::invalid_character, at(3));
+        r.bytes.push_back(static_cast<std::uint8_t>((val(2) & 0x03) << 6 | val(3)));
+    }
     return r;
 }
 

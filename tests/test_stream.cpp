@@ -4,6 +4,12 @@
 #include <calib64/calib64.h>
 #include <doctest/doctest.h>
 
+#include "platform/cpus.h"
+#include "runtime/settings.h"
+#include "stream/characters.h"
+#include "stream/engine.h"
+#include "stream/job.h"
+#include "test_child.h"
 #include "test_files.h"
 
 #include <algorithm>
@@ -11,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -18,6 +25,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 using namespace calib64;
@@ -104,8 +112,7 @@ TEST_CASE("a block size near SIZE_MAX is clamped to 1 GiB instead of wrapping th
         CAPTURE(block);
         stream_options so;
         so.block_bytes = block;
-        so.workers = 1;
-        so.blocks_in_flight = 3;  // the buffers are reserved, not touched: virtual memory only
+        so.workers = 1;  // one block's buffers, reserved, not touched: virtual memory only
         REQUIRE(encode_file(dir.file("in"), dir.file("out"), {}, so).ok());
         CHECK(read_file(dir.file("out")) == encode(data));
         REQUIRE(decode_file(dir.file("out"), dir.file("back"), {}, so).ok());
@@ -367,4 +374,223 @@ TEST_CASE("a forced kernel this build lacks is reported, not ignored") {
     CHECK(r.failure == stream_failure::codec);
     CHECK(r.code == status::kernel_unavailable);
     CHECK(dir.entries() == std::vector<std::string>{"in"});
+}
+
+// ---------------------------------------------------------------- automatic mode
+
+namespace {
+
+using calib64::testing::run_child_case;
+
+// Writes n bytes to a pipe from another thread while `run` streams from its read end.
+stream_result through_pipe(const std::string& data, const std::function<stream_result(int)>& run) {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    std::thread feeder([&] {
+        for (std::size_t i = 0; i < data.size(); i += 65536) {
+            const std::size_t n = std::min<std::size_t>(65536, data.size() - i);
+            REQUIRE(::write(p[1], data.data() + i, n) == static_cast<ssize_t>(n));
+        }
+        ::close(p[1]);
+    });
+    const stream_result r = run(p[0]);
+    feeder.join();
+    ::close(p[0]);
+    return r;
+}
+
+// Workers the automatic mode runs with `pipe_ends` of the stream on pipes: one CPU
+// is left to the process at each pipe end.
+unsigned expected_workers(unsigned pipe_ends = 0) {
+    const unsigned cpus = calib64::detail::usable_cpus();
+    return std::clamp(cpus > pipe_ends ? cpus - pipe_ends : 1u, 1u, 8u);
+}
+
+}  // namespace
+
+TEST_CASE("automatic mode runs a small input on the calling thread alone, with no settings and the best kernel") {
+    runtime::reset_settings_in_force();  // nothing resolved yet, as in a fresh process
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(100'000, 50));
+    const stream_result r = encode_file(dir.file("in"), dir.file("out"));
+    REQUIRE(r.ok());
+    CHECK(r.plan.workers == 1);
+    CHECK(r.plan.how == backend::serial);
+    CHECK(r.plan.kernel == best_kernel());
+    CHECK_FALSE(r.plan.settings_read);
+    CHECK(read_file(dir.file("out")) == encode(random_bytes(100'000, 50)));
+}
+
+TEST_CASE("automatic mode brings in one worker per usable CPU, at most 8, for a large file, and its block is 256 KiB") {
+    temp_dir dir;
+    const std::string data = random_bytes(5 << 20, 51);
+    write_file(dir.file("in"), data);
+    const stream_result r = encode_file(dir.file("in"), dir.file("out"));
+    REQUIRE(r.ok());
+    CHECK(r.plan.workers == expected_workers());
+    CHECK(r.plan.how == backend::serial);
+    CHECK(r.plan.block_bytes == (256u << 10) / 3 * 3);
+    const stream_result d = decode_file(dir.file("out"), "/dev/null");
+    REQUIRE(d.ok());
+    CHECK(d.plan.block_bytes == 256u << 10);
+    CHECK(d.plan.workers == expected_workers());
+}
+
+TEST_CASE("automatic mode keeps one worker for an unwrapped encode into /dev/null, and not for a wrapped one") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3 << 20, 58));
+    const stream_result plain = encode_file(dir.file("in"), "/dev/null");
+    REQUIRE(plain.ok());
+    CHECK(plain.plan.workers == 1);
+    stream_options wrapped;
+    wrapped.wrap_columns = 76;
+    const stream_result lines = encode_file(dir.file("in"), "/dev/null", {}, wrapped);
+    REQUIRE(lines.ok());
+    CHECK(lines.plan.workers == expected_workers());
+}
+
+TEST_CASE("automatic mode starts a pipe on the calling thread and, leaving a CPU to the writer, grows once it delivers 1 MiB") {
+    temp_dir dir;
+    const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(out >= 0);
+    const std::string small = random_bytes(600'000, 52);
+    const stream_result a = through_pipe(small, [&](int fd) { return encode_stream(fd, out); });
+    CHECK(a.ok());
+    CHECK(a.plan.workers == 1);
+    const std::string large = random_bytes(4 << 20, 53);
+    const stream_result b = through_pipe(large, [&](int fd) { return encode_stream(fd, out); });
+    ::close(out);
+    CHECK(b.ok());
+    CHECK(b.bytes_read == large.size());
+    CHECK(b.plan.workers == expected_workers(1));
+    CHECK(read_file(dir.file("out")) == encode(small) + encode(large));
+}
+
+// The engine itself, as for a terminal or a device: unknown size, no pipe end. So
+// the growth runs on a host of two CPUs too.
+TEST_CASE("an input of unknown size on no pipe starts on the calling thread and brings the workers in after 1 MiB") {
+    temp_dir dir;
+    streaming::io_facts unknown;  // neither regular nor a pipe
+    stream_options wrapped;
+    wrapped.wrap_columns = 76;
+    const streaming::job j = streaming::plan_job(streaming::direction::encode, {}, {}, wrapped, unknown);
+    CHECK(j.workers == 1);
+    CHECK(j.grow_after_bytes == 1u << 20);
+    CHECK_FALSE(j.settings_read);
+    const std::string data = random_bytes((5 << 20) + 7, 59);
+    const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(out >= 0);
+    const stream_result r = through_pipe(data, [&](int fd) {
+        streaming::engine e(j);
+        return e.run(fd, out);
+    });
+    ::close(out);
+    REQUIRE(r.ok());
+    CHECK(r.plan.workers == expected_workers());
+    CHECK(read_file(dir.file("out")) == wrap_reference(encode(data), 76));
+}
+
+TEST_CASE("workers = 1 keeps a large stream on the calling thread") {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3 << 20, 54));
+    stream_options so;
+    so.workers = 1;
+    so.wrap_columns = 76;  // would bring in the others, into /dev/null too
+    const stream_result r = encode_file(dir.file("in"), "/dev/null", {}, so);
+    REQUIRE(r.ok());
+    CHECK(r.plan.workers == 1);
+}
+
+TEST_CASE("automatic mode follows the settings in force: their kernel, and a backend CALIB64_BACKEND forced, with its threads") {
+    temp_dir dir;
+    const std::string data = random_bytes(3 << 20, 55);
+    write_file(dir.file("in"), data);
+    runtime::resolved_settings s;
+    s.encode.kernel = kernel_id::scalar;
+    s.decode.forced = backend::pipeline;
+    s.decode.par_of(backend::pipeline).threads = 3;
+    runtime::put_in_force(s);
+    const stream_result e = encode_file(dir.file("in"), dir.file("b64"));
+    const stream_result d = decode_file(dir.file("b64"), dir.file("back"));
+    stream_options explicit_serial;
+    explicit_serial.how = backend::serial;
+    const stream_result given = encode_file(dir.file("in"), "/dev/null", {}, explicit_serial);
+    runtime::reset_settings_in_force();
+    REQUIRE(e.ok());
+    CHECK(e.plan.settings_read);
+    CHECK(e.plan.kernel == kernel_id::scalar);
+    CHECK(e.plan.how == backend::serial);
+    REQUIRE(d.ok());
+    CHECK(d.plan.how == backend::pipeline);
+    CHECK(d.plan.threads_per_block == 3);
+    CHECK(d.plan.workers == std::min(2u, expected_workers()));
+    CHECK(read_file(dir.file("back")) == data);
+    // An explicit backend is the caller's choice: the settings have no say.
+    REQUIRE(given.ok());
+    CHECK_FALSE(given.plan.settings_read);
+    CHECK(given.plan.kernel == best_kernel());
+}
+
+TEST_CASE("child process: CALIB64_BACKEND=pipeline in the environment is followed by a large stream" * doctest::skip()) {
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3 << 20, 56));
+    const stream_result r = encode_file(dir.file("in"), "/dev/null");
+    if (!r.ok()) std::_Exit(3);
+    if (!r.plan.settings_read) std::_Exit(4);
+    if (r.plan.how != backend::pipeline) std::_Exit(5);
+}
+
+TEST_CASE("child process: CALIB64_KERNEL=scalar in the environment is followed even by a tiny stream" * doctest::skip()) {
+    temp_dir dir;
+    write_file(dir.file("in"), "abc");
+    const stream_result r = encode_file(dir.file("in"), dir.file("out"));
+    if (!r.ok() || read_file(dir.file("out")) != "YWJj") std::_Exit(3);
+    if (!r.plan.settings_read) std::_Exit(4);
+    if (r.plan.kernel != kernel_id::scalar || r.plan.workers != 1) std::_Exit(5);
+}
+
+TEST_CASE("child process: limited to one CPU a large stream runs on the calling thread alone" * doctest::skip()) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    if (sched_setaffinity(0, sizeof one, &one) != 0) std::_Exit(6);
+    temp_dir dir;
+    write_file(dir.file("in"), random_bytes(3 << 20, 57));
+    const stream_result r = encode_file(dir.file("in"), "/dev/null");
+    if (!r.ok()) std::_Exit(3);
+    if (r.plan.workers != 1) std::_Exit(4);
+}
+
+TEST_CASE("an environment override reaches the stream: CALIB64_BACKEND for a large one, CALIB64_KERNEL for a tiny one") {
+    ::setenv("CALIB64_BACKEND", "pipeline", 1);
+    CHECK(run_child_case("child process: CALIB64_BACKEND=pipeline in the environment is followed by a large stream") == 0);
+    ::unsetenv("CALIB64_BACKEND");
+    ::setenv("CALIB64_KERNEL", "scalar", 1);
+    CHECK(run_child_case("child process: CALIB64_KERNEL=scalar in the environment is followed even by a tiny stream") == 0);
+    ::unsetenv("CALIB64_KERNEL");
+}
+
+TEST_CASE("a host with one usable CPU streams on the calling thread alone") {
+    CHECK(run_child_case("child process: limited to one CPU a large stream runs on the calling thread alone") == 0);
+}
+
+TEST_CASE("the reader's whitespace count (SIMD where the CPU has it) agrees with a byte loop at every length and offset") {
+    std::mt19937_64 rng(60);
+    const char alphabet[] = "QUJD\n \t\r\v\f=*A";
+    std::string text(600, 'A');
+    for (char& c : text) c = alphabet[rng() % (sizeof alphabet - 1)];
+    for (std::size_t offset = 0; offset < 70; ++offset) {
+        for (std::size_t n = 0; offset + n <= text.size(); n += 1 + n / 16) {
+            std::size_t newlines = 0, spaces = 0;
+            for (std::size_t i = offset; i < offset + n; ++i) {
+                newlines += text[i] == '\n';
+                spaces += text[i] == ' ' || (text[i] >= '\t' && text[i] <= '\r');
+            }
+            const streaming::whitespace_counts c = streaming::count_whitespace(text.data() + offset, n);
+            CAPTURE(offset);
+            CAPTURE(n);
+            REQUIRE(c.newlines == newlines);
+            REQUIRE(c.spaces == spaces);
+        }
+    }
 }

@@ -60,24 +60,23 @@ std::optional<double> probe_cpu_quota() {
     return tightest;
 }
 
-// CPUs in this thread's affinity mask, as hwloc PU indexes; nullptr on failure.
-hwloc_bitmap_t affinity_set() {
-    hwloc_bitmap_t set = hwloc_bitmap_alloc();
-    for (int cpus = 1024; set != nullptr && cpus <= (1 << 20); cpus *= 4) {
+// CPUs in this thread's affinity mask; 0 on failure. The kernel keeps the mask
+// inside the cpuset cgroup (writing a cpuset updates its tasks' masks, and
+// sched_setaffinity is clipped to it), so this is already affinity AND cpuset,
+// without loading a topology.
+unsigned affinity_cpus() noexcept {
+    for (int cpus = 1024; cpus <= (1 << 20); cpus *= 4) {
         cpu_set_t* mask = CPU_ALLOC(cpus);
+        if (mask == nullptr) return 0;
         const std::size_t size = CPU_ALLOC_SIZE(cpus);
         CPU_ZERO_S(size, mask);
-        if (sched_getaffinity(0, size, mask) == 0) {
-            for (int i = 0; i < cpus; ++i)
-                if (CPU_ISSET_S(i, size, mask)) hwloc_bitmap_set(set, static_cast<unsigned>(i));
-            CPU_FREE(mask);
-            return set;
-        }
+        const bool ok = sched_getaffinity(0, size, mask) == 0;
+        const int count = ok ? CPU_COUNT_S(size, mask) : 0;
         CPU_FREE(mask);
+        if (ok) return static_cast<unsigned>(count);
         if (errno != EINVAL) break;  // EINVAL: mask too small for the kernel's CPU count
     }
-    hwloc_bitmap_free(set);
-    return nullptr;
+    return 0;
 }
 
 hwloc_topology_t load_machine_topology() noexcept {
@@ -132,24 +131,12 @@ hwloc_topology_t machine_topology() noexcept {
 cpu_limits probe_cpu_limits() noexcept {
     cpu_limits limits;
     try {
-        int allowed = 0;
-        hwloc_bitmap_t affinity = affinity_set();
-        if (const hwloc_topology_t topo = machine_topology()) {
-            hwloc_bitmap_t set = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(topo));
-            if (set != nullptr && affinity != nullptr) hwloc_bitmap_and(set, set, affinity);
-            if (set != nullptr) allowed = hwloc_bitmap_weight(set);
-            hwloc_bitmap_free(set);
-            if (affinity == nullptr) limits.note = "sched_getaffinity failed; using hwloc's allowed cpuset alone";
-        } else if (affinity != nullptr) {
-            allowed = hwloc_bitmap_weight(affinity);
-            limits.note = "hwloc could not load the topology; using sched_getaffinity alone";
-        } else {
-            const unsigned hw = std::thread::hardware_concurrency();
-            allowed = static_cast<int>(hw);
-            limits.note = "neither hwloc nor sched_getaffinity answered; using the hardware thread count";
+        unsigned allowed = affinity_cpus();
+        if (allowed == 0) {
+            allowed = std::thread::hardware_concurrency();
+            limits.note = "sched_getaffinity failed; using the hardware thread count";
         }
-        hwloc_bitmap_free(affinity);
-        limits.allowed_cpus = allowed > 0 ? static_cast<unsigned>(allowed) : 1;
+        limits.allowed_cpus = allowed > 0 ? allowed : 1;
         limits.quota_cpus = probe_cpu_quota();
     } catch (...) {  // std::bad_alloc from strings: one CPU is always safe
         limits = {};

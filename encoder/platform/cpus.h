@@ -17,14 +17,15 @@
 namespace calib64::detail {
 
 struct cpu_limits {
-    unsigned allowed_cpus = 1;         // sched_getaffinity AND hwloc's allowed cpuset (cgroup cpuset)
+    unsigned allowed_cpus = 1;         // sched_getaffinity, which the kernel keeps inside the cgroup cpuset
     std::optional<double> quota_cpus;  // cgroup cpu.max quota / period; nullopt when unlimited or unknown
     unsigned usable_cpus = 1;          // allowed_cpus capped by ceil(quota_cpus); at least 1
     std::string note;                  // plain words when something could not be read; else empty
 };
 
-// Probes now (affinity, cpuset, cgroup v2 cpu.max of this cgroup and its ancestors,
-// cgroup v1 CFS quota as a fallback). Never throws.
+// Probes now (affinity, cgroup v2 cpu.max of this cgroup and its ancestors, cgroup v1
+// CFS quota as a fallback): one sched_getaffinity call and a few small files of
+// /proc and /sys; no hwloc topology is loaded. Never throws.
 [[nodiscard]] cpu_limits probe_cpu_limits() noexcept;
 
 // The rule: allowed CPUs, capped by the quota rounded up (a 2.5-CPU quota keeps three

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -218,9 +219,10 @@ void set_message_sink(message_sink sink, void* context = nullptr) noexcept;
 void stderr_message_sink(std::string_view message, void* context);
 
 // ---------------------------------------------------------------- streams
-// Bounded-memory encode/decode of whole files: a reader thread, block workers and
-// an in-order writer joined by lock-free SPSC queues, with a fixed number of
-// blocks in flight (memory does not grow with the input). See docs/cli.md.
+// Bounded-memory encode/decode of whole files and fds. Each worker thread takes the
+// next block of input (reads are in order), codes it and writes it in its turn, so
+// output stays in input order; memory is one block per worker, whatever the input
+// size. See docs/cli.md.
 
 // Which rules a stream decoder follows.
 enum class decode_dialect : std::uint8_t {
@@ -231,17 +233,42 @@ enum class decode_dialect : std::uint8_t {
                 // writes the bytes the bad group yields before it. decode_options::pad unused.
 };
 
+// Automatic mode (how, workers and block_bytes left at their defaults) chooses:
+// - one thread, the calling one, for an input known to be under 1 MiB, for
+//   workers = 1, for an unwrapped encode into /dev/null (reading is then most of
+//   the work) and on a host with one usable CPU: no thread is started;
+// - otherwise one worker per usable CPU (at most 8), less one for each end of the
+//   stream that is a pipe (the process there copies every byte too), each coding
+//   its blocks serially. An input of unknown size starts on the calling thread
+//   alone and brings the others in once it has delivered 1 MiB;
+// - the kernel (unless the options name one) from the runtime settings (calibration
+//   profile, CALIB64_KERNEL; docs/profile.md) when the stream goes parallel and a
+//   profile or CALIB64_* variable exists, or when a CALIB64_* variable is set; else
+//   the best this CPU runs, with no topology probe or profile search. A backend
+//   that CALIB64_BACKEND forces is followed, with its threads, in two workers;
+// - blocks of 256 KiB (encode: input bytes, decode: characters).
+// stream_result::plan says what ran. docs/cli.md has the measurements behind these.
 struct stream_options {
     std::size_t wrap_columns = 0;  // encode: a '\n' after every this many characters and at the end (0: none)
     decode_dialect dialect = decode_dialect::rfc4648;
-    backend how = backend::serial;  // how each block's codec call runs
-    parallel_options par{};         // for `how` (ignored by serial)
-    unsigned workers = 0;           // block workers; 0: a default from the CPU count and `how`
-    std::size_t block_bytes = 0;    // input bytes per block; 0: default. Rounded down to a multiple of 3 (encode) / 4
-                                    // (decode), at most 1 GiB. Tiny blocks are correct but slow (tens of µs each)
-    unsigned blocks_in_flight = 0;  // buffers in the pipeline; 0: 4 per worker, at most 64
+    std::optional<backend> how;     // how each block's codec call runs; empty: automatic
+    parallel_options par{};         // for an explicit `how` (ignored by serial)
+    unsigned workers = 0;           // threads that read, code and write blocks (1: the calling thread alone,
+                                    // at most 16); 0: automatic
+    std::size_t block_bytes = 0;    // input bytes per block; 0: automatic. Rounded down to a multiple of 3 (encode) /
+                                    // 4 (decode), at most 1 GiB. Tiny blocks are correct but slow (a hand-off each)
     std::string_view input_name;    // names used in error messages ("" for fds: "standard input" / "fd N")
     std::string_view output_name;
+};
+
+// What a stream ran, once resolved (automatic choices included).
+struct stream_plan {
+    backend how = backend::serial;            // each block's codec call
+    kernel_id kernel = kernel_id::automatic;  // the kernel run (automatic only if nothing was coded)
+    unsigned workers = 1;                     // worker threads at the end, the calling thread included
+    unsigned threads_per_block = 0;           // how != serial: parallel_options::threads (0: all usable CPUs)
+    std::size_t block_bytes = 0;              // input bytes per block
+    bool settings_read = false;               // the runtime settings (profile, CALIB64_*) were consulted
 };
 
 enum class stream_failure : std::uint8_t {
@@ -262,6 +289,7 @@ struct [[nodiscard]] stream_result {
     std::uint64_t bytes_read = 0;
     std::uint64_t bytes_written = 0;
     std::string message;        // one line naming the file and the reason; empty when ok
+    stream_plan plan;           // what ran
     [[nodiscard]] bool ok() const noexcept { return failure == stream_failure::none; }
 };
 

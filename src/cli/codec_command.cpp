@@ -12,12 +12,12 @@
 #include <string_view>
 
 #include <getopt.h>
-#include <sys/stat.h>
 
 #include "catalog.h"
 #include "commands.h"
 #include "common/sizes.h"
-#include "runtime/settings.h"
+#include "full_tool.h"
+#include "platform/text.h"
 
 #ifndef CALIB64_VERSION
 #define CALIB64_VERSION "unknown"
@@ -29,24 +29,9 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;  // coreutils uses 1 for usage errors, I/O errors and invalid input
 
-// --backend NAME: a catalog row, or `auto` (the default, std::nullopt), which asks
-// the runtime what encode_auto / decode_auto would run for one streamed block: the
-// profile's (or topology's) backend, kernel, threads and chunk size, and CALIB64_*
-// overrides.
-
-// Inputs below this are coded before settings would even be resolved (the host
-// probe takes tens of milliseconds), so auto means: serial, best kernel.
-constexpr std::uint64_t auto_probe_from_bytes = 1u << 20;
-// The stream's default block, for asking the runtime what one block should run on.
-constexpr std::size_t auto_block_bytes = 256 * 1024;
-
-// A regular file's size; nullopt for pipes, terminals, stdin of unknown size.
-std::optional<std::uint64_t> known_input_size(const std::string& path) {
-    struct stat st {};
-    const int rc = path == "-" ? ::fstat(0, &st) : ::stat(path.c_str(), &st);
-    if (rc != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    return static_cast<std::uint64_t>(st.st_size);
-}
+// --backend NAME: a catalog row, or `auto` (the default, std::nullopt): the stream's
+// automatic mode (stream_options in the public header) chooses workers, kernel and
+// backend, following the profile and CALIB64_* overrides.
 
 // --block-bytes below this is refused: every block costs a hand-off between three
 // threads (tens of µs on a loaded machine), so 4-byte blocks took 18-40 s for 5 MiB;
@@ -101,15 +86,18 @@ void print_usage(std::FILE* to, const char* program) {
                  "      --no-pad          encode without '=' padding; decode: padding optional (implies --strict)\n"
                  "      --strict          decode by RFC 4648: canonical trailing bits, '=' only at the end,\n"
                  "                          whitespace skipped; errors name the byte offset\n"
-                 "      --backend=NAME    auto (default: serial blocks in parallel, the profile's kernel;\n"
-                 "                          CALIB64_BACKEND forces one), or how each block is coded:\n");
+                 "      --backend=NAME    auto (default: one thread for small inputs, else a worker per CPU\n"
+                 "                          coding serial blocks with the profile's kernel; CALIB64_BACKEND\n"
+                 "                          forces one), or how each block is coded:\n");
     for (const auto& row : detail::backend_rows)
         std::fprintf(to, "                          %-14.*s %.*s\n", static_cast<int>(row.name.size()), row.name.data(),
                      static_cast<int>(row.summary.size()), row.summary.data());
     std::fprintf(to,
-                 "      --threads=N       serial: N block workers; otherwise N threads per block (1-%u)\n"
+                 "      --threads=N       auto, serial: N block workers (1: one thread); work_stealing,\n"
+                 "                          pipeline: N threads per block (1-%u)\n"
                  "      --kernel=NAME     force a SIMD kernel: %s\n"
-                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is a few blocks)\n"
+                 "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is\n"
+                 "                          one block per worker)\n"
                  "\n"
                  "Subcommands:\n",
                  max_threads, detail::names_in_words(detail::kernel_rows, detail::automatic_kernel_name).c_str());
@@ -118,7 +106,7 @@ void print_usage(std::FILE* to, const char* program) {
                      static_cast<int>(c.summary.size()), c.summary.data());
     std::fprintf(to,
                  "\n"
-                 "Examples:\n"
+                 "Examples (the whole manual: man calib64):\n"
                  "  %s photo.jpg > photo.b64          encode, lines of 76 characters\n"
                  "  %s -w 0 < photo.jpg               encode from stdin, one line\n"
                  "  %s -d photo.b64 -o photo.jpg      decode to a file, atomically\n"
@@ -285,6 +273,15 @@ std::optional<std::string> contradiction(const cli_options& o, direction_choice 
     return std::nullopt;
 }
 
+// Whether this run would use the work_stealing backend, which only calib64-full has
+// (--backend, or auto with CALIB64_BACKEND forcing it; the value trimmed like every
+// CALIB64_* value).
+bool wants_work_stealing(const cli_options& o) {
+    if (o.how) return *o.how == backend::work_stealing;
+    const char* forced = std::getenv("CALIB64_BACKEND");
+    return forced != nullptr && detail::trim(forced) == backend_name(backend::work_stealing);
+}
+
 }  // namespace
 
 int run_base64(int argc, char** argv, direction_choice forced) {
@@ -295,28 +292,16 @@ int run_base64(int argc, char** argv, direction_choice forced) {
         if (const std::optional<std::string> why = contradiction(o, forced)) return usage_error(program, *why);
         o.decode = forced == direction_choice::decode;
     }
+    if (lean_tool && wants_work_stealing(o)) return run_full_tool();
 
     stream_options so;
     so.block_bytes = o.block_bytes;
-    if (o.how) {
-        so.how = *o.how;
-    } else if (const auto size = known_input_size(o.input); !size || *size >= auto_probe_from_bytes) {
-        const std::size_t block = o.block_bytes != 0 ? o.block_bytes : auto_block_bytes;
-        const choice c = o.decode ? choose_decode(block) : choose_encode(block);
-        if (o.kernel == kernel_id::automatic) o.kernel = c.kernel;
-        // The stream already codes blocks in parallel; a parallel backend inside each
-        // block only competes with it (100 MiB encode: 72 ms vs 42 ms with serial
-        // blocks, docs/cli.md). So auto takes the kernel from the settings and keeps
-        // serial blocks, unless CALIB64_BACKEND forces a backend.
-        const runtime::resolved_settings& s = runtime::current_settings();
-        if ((o.decode ? s.decode : s.encode).forced) {
-            so.how = c.how;
-            so.par = c.par;
-        }
-    }
+    so.how = o.how;
+    // --threads: block workers for serial blocks (and auto); threads per block call
+    // for an explicit work_stealing or pipeline.
     if (o.threads != 0) {
-        if (so.how == backend::serial) so.workers = o.threads;
-        else so.par.threads = o.threads;
+        if (o.how && *o.how != backend::serial) so.par.threads = o.threads;
+        else so.workers = o.threads;
     }
     const alphabet alpha = o.url ? alphabet::url : alphabet::standard;
 

@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "common/atomic_file.h"
+#include "full_tool.h"
 #include "runtime/topology.h"
 
 namespace {
@@ -37,6 +38,7 @@ void clean_up_on_terminating_signals() {
 
 int main(int argc, char** argv) {
     using namespace calib64::cli;
+    remember_arguments(argv);
     clean_up_on_terminating_signals();
     // Before any thread starts: hwloc's I/O plugins (PCI, OpenCL, GL) cost ~150 ms
     // at the first topology probe and tell calib64 nothing.

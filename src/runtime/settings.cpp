@@ -369,6 +369,26 @@ resolved_settings resolve_settings(const environment& env, const topology& host)
     return settings_from(candidates, env, host);
 }
 
+bool settings_overridden() {
+    if (detail::settings_in_force.load(std::memory_order_acquire) != nullptr) return true;
+    // Any CALIB64_* name, known or not: resolving is what warns about a misspelt one.
+    for (char** e = environ; e && *e; ++e) {
+        const std::string_view entry(*e);
+        if (entry.starts_with("CALIB64_") && !entry.starts_with("CALIB64_TEST_")) return true;
+    }
+    return false;
+}
+
+bool settings_may_matter() {
+    if (settings_overridden()) return true;
+    const environment env = process_environment();
+    for (const auto& path : profile_search_path(env)) {
+        std::error_code ec;
+        if (std::filesystem::exists(path, ec)) return true;
+    }
+    return false;
+}
+
 // ---------------------------------------------------------------- process-wide settings
 
 namespace detail {

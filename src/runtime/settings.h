@@ -166,6 +166,16 @@ extern std::atomic<const resolved_settings*> settings_in_force;
     return detail::resolve_settings_once();
 }
 
+// Whether current_settings() could choose other than the topology defaults' kernel
+// (the best this CPU runs) and backend: settings are already in force, a CALIB64_*
+// variable is set (CALIB64_TEST_* aside), or a profile file exists on the search path. Cheap (the
+// environment and a few stat calls; no host probe), for callers that want only the
+// kernel or a forced backend and would otherwise pay the probe for nothing.
+[[nodiscard]] bool settings_may_matter();
+// The part of that a person controls: settings already in force or a CALIB64_* variable
+// set. Costs an environment scan only.
+[[nodiscard]] bool settings_overridden();
+
 // What encode_auto / decode_auto do, with explicit settings instead of the ones in
 // force: calibration measures candidate profiles side by side with these, without
 // touching the process-wide settings.
