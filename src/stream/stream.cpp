@@ -107,7 +107,7 @@ stream_result run_paths(const request& rq, const std::string& in_path, const std
     if (!out.ok()) {
         stream_result r;
         r.failure = stream_failure::create_output;
-        r.error_number = errno;
+        r.error_number = out.error_number();
         r.message = out.error();
         return r;
     }
@@ -115,7 +115,7 @@ stream_result run_paths(const request& rq, const std::string& in_path, const std
     if (!r.ok()) return r;  // `out` removes the temporary file
     if (std::string why = out.commit(); !why.empty()) {
         r.failure = stream_failure::commit;
-        r.error_number = errno;
+        r.error_number = out.error_number();
         r.message = why;
     }
     return r;
