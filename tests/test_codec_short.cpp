@@ -15,10 +15,6 @@
 
 #include "test_codec_support.h"
 
-namespace calib64 {
-inline std::ostream& operator<<(std::ostream& os, status s) { return os << describe(s); }
-}  // namespace calib64
-
 namespace {
 
 using namespace codec_test;

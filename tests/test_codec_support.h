@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <span>
 #include <string>
@@ -15,6 +16,11 @@
 #include <vector>
 
 #include "test_codec_model.h"
+
+// doctest prints a status by its description.
+namespace calib64 {
+inline std::ostream& operator<<(std::ostream& os, status s) { return os << describe(s); }
+}  // namespace calib64
 
 namespace codec_test {
 

@@ -11,7 +11,6 @@
 namespace calib64::runtime {
 namespace {
 
-constexpr std::string_view trust_variable = "CALIB64_TRUST_PROFILE";
 
 std::string first_errors(const std::vector<profile_error>& errors, std::string_view check_path) {
     std::string list;

@@ -29,6 +29,9 @@ struct candidate_set {
     std::string first_rejection;  // the first file-level error, for the status when nothing is usable
 };
 
+// Set to 1, a lone profile of another host class is used anyway (docs/profile.md).
+inline constexpr std::string_view trust_variable = "CALIB64_TRUST_PROFILE";
+
 // A folder is searched at most this deep, and at most this many entries are looked at,
 // so a CALIB64_PROFILE=/ costs milliseconds, not minutes.
 inline constexpr int max_folder_depth = 6;

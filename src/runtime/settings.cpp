@@ -31,7 +31,6 @@ std::string_view origin_name(origin o) noexcept {
 namespace {
 
 constexpr std::string_view profile_variable = "CALIB64_PROFILE";
-constexpr std::string_view trust_variable = "CALIB64_TRUST_PROFILE";
 constexpr std::string_view backend_variable = "CALIB64_BACKEND";
 constexpr std::string_view kernel_variable = "CALIB64_KERNEL";
 constexpr std::string_view threads_variable = "CALIB64_THREADS";
