@@ -290,6 +290,33 @@ TEST_CASE("results/ with only the Zen 5 profile gives this Ice Lake host its nea
     CHECK(c.messages.empty());
 }
 
+TEST_CASE("the committed results/ give an Ice Lake VM its own class's calibration, and under one CPU the one made under one CPU") {
+    // results/intel-2c-48m-f3668e66 (the full VM) and ...-taskset-c0 (calibrated under
+    // taskset -c 0): the same host class, told apart by the CPU limit.
+    candidate_set set;
+    gather_profiles(source_root() / "results", "results", set);
+    REQUIRE(set.members.size() >= 3);
+    const topology full = icelake_vm();  // another VM of that kind: not the same fingerprint
+    const profile_choice two = choose_profile(set, full, false);
+    REQUIRE(two.chosen != nullptr);
+    CHECK(two.chosen->source.find("intel-2c-48m-f3668e66/") != std::string::npos);
+    INFO(two.status);
+    CHECK(two.status.find("same class") != std::string::npos);
+    const resolved_settings parallel = settings_from(set, {}, full);
+    CHECK(parallel.encode.choose(4 << 20).how != backend::serial);
+
+    topology one = full;
+    one.allowed_cpus = one.usable_cpus = 1;
+    const profile_choice limited = choose_profile(set, one, false);
+    REQUIRE(limited.chosen != nullptr);
+    CHECK(limited.chosen->source.find("intel-2c-48m-f3668e66-taskset-c0") != std::string::npos);
+    const resolved_settings s = settings_from(set, {}, one);
+    for (std::uint64_t n : {std::uint64_t{1} << 20, std::uint64_t{64} << 20}) {
+        CHECK(s.encode.choose(n).how == backend::serial);
+        CHECK(s.decode.choose(n).how == backend::serial);
+    }
+}
+
 TEST_CASE("with no member near enough, topology defaults apply and the status says why") {
     candidate_set set;
     set.members.push_back(member("desktop", measured_on(desktop_16c())));
