@@ -99,15 +99,19 @@ void run_in_arena(const chunk_job_spec& job, unsigned threads, bool /*pin_thread
         // execute() may run this on an arena worker while the caller waits.
         CALIB64_TSAN_ACQUIRE();
         (void)handoff.load(std::memory_order_acquire);
-        // Chunks are already grain-sized: one task per chunk, stolen as needed.
-        tbb::parallel_for(
-            tbb::blocked_range<std::size_t>(0, job.count, 1),
-            [&](const tbb::blocked_range<std::size_t>& r) {
-                (void)handoff.load(std::memory_order_acquire);
-                for (std::size_t i = r.begin(); i != r.end(); ++i) job.run(job.context, i);
-                handoff.fetch_add(1, std::memory_order_acq_rel);
-            },
-            tbb::simple_partitioner());
+        // Chunks are already grain-sized: one task per chunk, stolen as needed. The
+        // index form, not a blocked_range: the range lives in task memory that the
+        // uninstrumented scheduler hands between threads, and reading it here looked
+        // like a race to ThreadSanitizer; TBB's own header code reads it now.
+        const auto run_one = [&](std::size_t i) {
+            // Before this closure's captures are read: it was built on another thread.
+            CALIB64_TSAN_ACQUIRE();
+            (void)handoff.load(std::memory_order_acquire);
+            job.run(job.context, i);
+            handoff.fetch_add(1, std::memory_order_acq_rel);
+        };
+        CALIB64_TSAN_RELEASE();  // publishes run_one to the workers TBB hands it to
+        tbb::parallel_for(std::size_t{0}, job.count, run_one, tbb::simple_partitioner());
         handoff.fetch_add(1, std::memory_order_acq_rel);
     };
     CALIB64_TSAN_RELEASE();
