@@ -490,6 +490,21 @@ TEST_CASE("an input of unknown size on no pipe starts on the calling thread and 
     CHECK(read_file(dir.file("out")) == wrap_reference(encode(data), 76));
 }
 
+TEST_CASE("a non-blocking input pipe is waited on, not taken for a read error, and every byte arrives") {
+    temp_dir dir;
+    const std::string data = random_bytes((3 << 20) + 5, 73);
+    const int out = ::open(dir.file("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(out >= 0);
+    const stream_result r = through_pipe(data, [&](int fd) {
+        REQUIRE(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK) == 0);  // as an inherited stdin may be
+        return encode_stream(fd, out);
+    });
+    ::close(out);
+    REQUIRE(r.ok());
+    CHECK(r.bytes_read == data.size());
+    CHECK(read_file(dir.file("out")) == encode(data));
+}
+
 TEST_CASE("workers = 1 keeps a large stream on the calling thread") {
     temp_dir dir;
     write_file(dir.file("in"), random_bytes(3 << 20, 54));

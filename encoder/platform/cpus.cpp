@@ -71,10 +71,11 @@ unsigned affinity_cpus() noexcept {
         const std::size_t size = CPU_ALLOC_SIZE(cpus);
         CPU_ZERO_S(size, mask);
         const bool ok = sched_getaffinity(0, size, mask) == 0;
+        const int error_number = errno;  // before CPU_FREE, whose free() may change it
         const int count = ok ? CPU_COUNT_S(size, mask) : 0;
         CPU_FREE(mask);
         if (ok) return static_cast<unsigned>(count);
-        if (errno != EINVAL) break;  // EINVAL: mask too small for the kernel's CPU count
+        if (error_number != EINVAL) break;  // EINVAL: mask too small for the kernel's CPU count
     }
     return 0;
 }

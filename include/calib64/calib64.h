@@ -233,28 +233,31 @@ enum class decode_dialect : std::uint8_t {
                 // writes the bytes the bad group yields before it. decode_options::pad unused.
 };
 
-// Automatic mode (how, workers and block_bytes left at their defaults) chooses:
-// - one thread, the calling one, for an input known to be under 1 MiB, for
+// Automatic mode (`how` left empty; `workers` and `block_bytes` may still be set and
+// are then followed) chooses:
+// - one worker, the calling thread, for an input known to be under 1 MiB, for
 //   workers = 1, for an unwrapped encode into /dev/null (reading is then most of
-//   the work) and on a host with one usable CPU: no thread is started;
-// - otherwise one worker per usable CPU (at most 8), less one for each end of the
-//   stream that is a pipe (the process there copies every byte too), each coding
-//   its blocks serially. An input of unknown size starts on the calling thread
-//   alone and brings the others in once it has delivered 1 MiB;
+//   the work) and on a host with one usable CPU;
+// - otherwise min(usable CPUs less one for each end of the stream that is a pipe
+//   (the process there copies every byte too), 8) workers, each coding its blocks
+//   serially. An input of unknown size starts on the calling thread alone and
+//   brings the others in once it has delivered 1 MiB;
 // - the kernel (unless the options name one) from the runtime settings (calibration
 //   profile, CALIB64_KERNEL; docs/profile.md) when the stream goes parallel and a
-//   profile or CALIB64_* variable exists, or when a CALIB64_* variable is set; else
-//   the best this CPU runs, with no topology probe or profile search. A backend
-//   that CALIB64_BACKEND forces is followed, with its threads, in two workers;
-// - blocks of 256 KiB (encode: input bytes, decode: characters).
+//   profile, a CALIB64_* variable or settings already in force exist, or whenever a
+//   CALIB64_* variable is set; else the best this CPU runs, with no topology probe
+//   or profile search. A backend that CALIB64_BACKEND forces is followed, with its
+//   own threads per block, in at most two workers;
+// - blocks of 256 KiB (encode: input bytes, decode: characters); a smaller regular
+//   input one block of its size (at least 4 KiB).
 // stream_result::plan says what ran. docs/cli.md has the measurements behind these.
 struct stream_options {
     std::size_t wrap_columns = 0;  // encode: a '\n' after every this many characters and at the end (0: none)
     decode_dialect dialect = decode_dialect::rfc4648;
     std::optional<backend> how;     // how each block's codec call runs; empty: automatic
     parallel_options par{};         // for an explicit `how` (ignored by serial)
-    unsigned workers = 0;           // threads that read, code and write blocks (1: the calling thread alone,
-                                    // at most 16); 0: automatic
+    unsigned workers = 0;           // threads that read, code and write blocks (1: the calling thread alone;
+                                    // more than 16 runs 16); 0: automatic
     std::size_t block_bytes = 0;    // input bytes per block; 0: automatic. Rounded down to a multiple of 3 (encode) /
                                     // 4 (decode), at most 1 GiB. Tiny blocks are correct but slow (a hand-off each)
     std::string_view input_name;    // names used in error messages ("" for fds: "standard input" / "fd N")
@@ -264,7 +267,7 @@ struct stream_options {
 // What a stream ran, once resolved (automatic choices included).
 struct stream_plan {
     backend how = backend::serial;            // each block's codec call
-    kernel_id kernel = kernel_id::automatic;  // the kernel run (automatic only if nothing was coded)
+    kernel_id kernel = kernel_id::automatic;  // the kernel run (never automatic once planned)
     unsigned workers = 1;                     // worker threads at the end, the calling thread included
     unsigned threads_per_block = 0;           // how != serial: parallel_options::threads (0: all usable CPUs)
     std::size_t block_bytes = 0;              // input bytes per block

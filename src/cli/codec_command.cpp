@@ -93,8 +93,8 @@ void print_usage(std::FILE* to, const char* program) {
         std::fprintf(to, "                          %-14.*s %.*s\n", static_cast<int>(row.name.size()), row.name.data(),
                      static_cast<int>(row.summary.size()), row.summary.data());
     std::fprintf(to,
-                 "      --threads=N       auto, serial: N block workers (1: one thread); work_stealing,\n"
-                 "                          pipeline: N threads per block (1-%u)\n"
+                 "      --threads=N       auto, serial: N block workers (1: one thread; at most 16);\n"
+                 "                          work_stealing, pipeline: N threads per block (1-%u)\n"
                  "      --kernel=NAME     force a SIMD kernel: %s\n"
                  "      --block-bytes=N   input bytes per streamed block, 4 KiB to 1 GiB, e.g. 1MiB (memory is\n"
                  "                          one block per worker)\n"

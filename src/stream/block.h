@@ -33,6 +33,7 @@ struct block {
     std::array<std::uint64_t, 4> carry_offset{};
     bool last = false;
     int read_errno = 0;  // the read after this block's data failed
+    bool out_of_memory = false;  // coding it needed memory that was not to be had
     // Decode: whitespace the reader counted in the data before the cut (an upper bound
     // for what the block keeps), so the coder can pick a fast path unscanned.
     std::size_t newlines = 0;

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <unistd.h>
 
 namespace calib64::streaming {
@@ -65,13 +66,22 @@ void engine::work() noexcept {
     try {
         work_on(b);
     } catch (const std::bad_alloc&) {
-        std::terminate();  // holding a block index: the stream cannot end in order
+        std::terminate();  // a message string, holding a block index: the stream cannot end in order
     }
 }
 
 void engine::work_on(block& b) {
     while (read_next(b)) {
-        if (b.read_errno == 0) coder_.code(b);
+        b.out_of_memory = false;
+        if (b.read_errno == 0) {
+            // Wrapping and the coreutils dialect grow a scratch buffer as they go: a
+            // failure there ends the stream in order, as a write failure would.
+            try {
+                coder_.code(b);
+            } catch (const std::bad_alloc&) {
+                b.out_of_memory = true;
+            }
+        }
         write_in_turn(b);
     }
 }
@@ -119,6 +129,8 @@ void engine::write_block(block& b) {
     bool failed = true;
     if (b.read_errno != 0) {
         fail_io(stream_failure::read, b.read_errno, "error reading " + quoted(job_.input_name));
+    } else if (b.out_of_memory) {
+        fail_io(stream_failure::write, ENOMEM, "cannot code a block for " + quoted(job_.output_name));
     } else if (job_.dir == direction::decode && job_.dialect == decode_dialect::rfc4648 && closed_ && b.has_significant) {
         fail_codec(b.first_is_data_or_pad ? status::bad_padding : status::invalid_character, b.first_significant_offset);
     } else if (write_all(b.out.get(), b.out_len)) {
@@ -134,6 +146,11 @@ bool engine::write_all(const char* p, std::size_t n) {
         const ssize_t w = ::write(out_fd_, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {  // a non-blocking stdout: wait, never spin
+                pollfd pfd{out_fd_, POLLOUT, 0};
+                (void)::poll(&pfd, 1, -1);
+                continue;
+            }
             fail_io(stream_failure::write, errno, "error writing " + quoted(job_.output_name));
             return false;
         }

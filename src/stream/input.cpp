@@ -49,7 +49,11 @@ std::size_t input_reader::fill(char* dst, std::size_t want, std::size_t piece, b
         } else if (n == 0) {
             eof = true;
             break;
-        } else if (errno != EINTR && errno != EAGAIN) {
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            // A non-blocking descriptor (inherited stdin): wait for data, never spin.
+            pollfd p{fd_, POLLIN, 0};
+            (void)::poll(&p, 1, stoppable ? 100 : -1);
+        } else if (errno != EINTR) {
             err = errno;
             break;
         }
