@@ -89,7 +89,7 @@ compare_sizes sizes_to_compare(const runtime::profile& a, const runtime::profile
             out.max_bytes = std::max(out.max_bytes, v.size_bytes);
         }
         for (operation op : runtime::operations) {
-            const std::uint64_t g = op == operation::encode ? 1 : 4;
+            const std::uint64_t g = granule_of(op);
             for (const auto& sp : p->for_op(op).switch_points)
                 if (sp.from_bytes > 1) {
                     const std::uint64_t s = (sp.from_bytes + g - 1) / g * g;

@@ -40,6 +40,10 @@ inline constexpr double contest_interval_ratio = 1.15;
 using common::format_size;
 using common::write_file_atomic;
 
+// The step between sizes an operation takes: any byte count for encode, whole
+// quanta of 4 characters for decode.
+inline std::uint64_t granule_of(runtime::operation op) { return op == runtime::operation::encode ? 1 : 4; }
+
 // How long and how finely a calibration measures (--quick, default, --thorough).
 struct mode_config {
     std::string name;

@@ -21,7 +21,6 @@ constexpr std::uint64_t kib = 1024, mib = 1024 * 1024, mb = 1000 * 1000;
 constexpr std::uint64_t reference_bytes = 64 * kib;  // in L2 everywhere: the core's own speed
 
 std::string op_name(operation op) { return std::string(runtime::operation_name(op)); }
-std::uint64_t granule_of(operation op) { return op == operation::encode ? 1 : 4; }
 
 double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
 
